@@ -1,0 +1,107 @@
+/*
+ * The cloned child: sets up its namespaces, then either becomes the program (no pid namespace) or,
+ * as PID 1 of a new pid namespace, forks the program and stays as its init: it reaps every orphan,
+ * forwards the usual termination and user signals to the program, and when the program ends sends
+ * its exact wait status to the helper and exits, which makes the kernel kill whatever is left.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "helper.h"
+
+static const int FORWARDED_SIGNALS[] = {SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2};
+
+void fail(int fd, int step, int err, const char *detail) {
+    struct failure f;
+    memset(&f, 0, sizeof f);
+    f.step = step;
+    f.err = err;
+    snprintf(f.detail, sizeof f.detail, "%s", detail ? detail : "");
+    if (write_full(fd, &f, sizeof f) < 0) { /* the helper is gone; nothing left to tell */ }
+    _exit(127);
+}
+
+/* The path or value an operation acted on, for the error message. */
+static const char *subject(const struct op *op) {
+    switch (op->type) {
+    case OP_MOUNT: return op->nstr > 1 ? op->str[1] : "";
+    case OP_LOOPBACK_UP: return "lo";
+    default: return op->nstr > 0 ? op->str[0] : "";
+    }
+}
+
+static void reset_signals(void) {
+    for (int sig = 1; sig < NSIG; sig++)
+        if (sig != SIGKILL && sig != SIGSTOP) signal(sig, SIG_DFL);
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
+}
+
+static void become_program(const struct plan *plan, struct child_channels ch) {
+    reset_signals();
+    /* With SO_PASSCRED on the helper's end, this message carries our pid as the helper's namespace sees it. */
+    char hello = 'P';
+    if (send(ch.sync_fd, &hello, 1, MSG_NOSIGNAL) != 1) fail(ch.error_fd, 0, errno, "credentials");
+    for (uint32_t i = 0; i < plan->count; i++) {
+        const struct op *op = &plan->ops[i];
+        if (op_phase(op->type) == PHASE_PROGRAM && op_run_program(op) < 0) fail(ch.error_fd, (int)i, errno, subject(op));
+    }
+    fail(ch.error_fd, (int)plan->count - 1, ENOEXEC, "plan ended without exec");
+}
+
+static void run_init(pid_t program, int sync_fd) {
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGCHLD);
+    for (size_t i = 0; i < sizeof FORWARDED_SIGNALS / sizeof *FORWARDED_SIGNALS; i++) sigaddset(&set, FORWARDED_SIGNALS[i]);
+    sigprocmask(SIG_BLOCK, &set, NULL);
+    /* Nothing of the program's stdio stays open here: EOF on its pipes belongs to the program and its children. */
+    close(0);
+    close(1);
+    close(2);
+    for (;;) {
+        siginfo_t info;
+        int sig = sigwaitinfo(&set, &info);
+        if (sig < 0) continue;
+        if (sig != SIGCHLD) {
+            kill(program, sig);
+            continue;
+        }
+        int status;
+        pid_t pid;
+        while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+            if (pid != program) continue; /* an orphan, reaped */
+            int32_t report_status = status;
+            if (send(sync_fd, &report_status, sizeof report_status, MSG_NOSIGNAL) < 0) { /* helper gone */ }
+            _exit(0);
+        }
+    }
+}
+
+void child_main(const struct plan *plan, struct child_channels ch, int pid_namespace) {
+    /* The helper is single-threaded, so its death (not one thread's) is what this signal follows. */
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    char go;
+    if (recv(ch.sync_fd, &go, 1, 0) != 1) _exit(127); /* the helper went away before the maps were written */
+    for (uint32_t i = 0; i < plan->count; i++) {
+        const struct op *op = &plan->ops[i];
+        if (op_phase(op->type) == PHASE_SETUP && op_run_setup(op) < 0) fail(ch.error_fd, (int)i, errno, subject(op));
+    }
+    if (!pid_namespace) {
+        become_program(plan, ch);
+    }
+    pid_t program = fork();
+    if (program < 0) fail(ch.error_fd, 0, errno, "fork of the program by init");
+    if (program == 0) become_program(plan, ch);
+    close(ch.error_fd);
+    run_init(program, ch.sync_fd);
+    _exit(127);
+}

@@ -1,0 +1,237 @@
+/*
+ * isolation-helper <control-socket-path>
+ *
+ * Started by the JVM (through ProcessBuilder, so fds 0-2 are already the program's stdio), it connects
+ * to the JVM's control socket, reads the plan, clones the sandbox, writes its id maps, waits until the
+ * program is exec'd (or reports the failed step), then monitors: forwards signals, obeys "kill", kills
+ * the whole sandbox when the JVM's end of the socket closes (the JVM died), and reports the program's
+ * exact wait status before exiting with the same code (or 128 + signal).
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/sched.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "helper.h"
+
+static const int MONITORED_SIGNALS[] = {SIGCHLD, SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2};
+
+struct sandbox {
+    int control_fd;
+    int sync_fd;
+    int error_fd;
+    int signal_fd;
+    pid_t child;         /* init with a pid namespace, else the program itself */
+    int pid_namespace;
+};
+
+static int connect_control(const char *path) {
+    struct sockaddr_un addr;
+    memset(&addr, 0, sizeof addr);
+    addr.sun_family = AF_UNIX;
+    if (strlen(path) >= sizeof addr.sun_path) { errno = ENAMETOOLONG; return -1; }
+    strcpy(addr.sun_path, path);
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) return -1;
+    if (connect(fd, (struct sockaddr *)&addr, sizeof addr) < 0) { close(fd); return -1; }
+    return fd;
+}
+
+/* Kill our children until none is left. As a subreaper, orphaned descendants become our children. */
+static void kill_descendants(void) {
+    char path[64];
+    snprintf(path, sizeof path, "/proc/self/task/%d/children", (int)getpid());
+    for (;;) {
+        FILE *f = fopen(path, "re");
+        if (f) {
+            int pid;
+            while (fscanf(f, "%d", &pid) == 1) kill(pid, SIGKILL);
+            fclose(f);
+        }
+        if (waitpid(-1, NULL, __WALL) < 0 && errno == ECHILD) return;
+    }
+}
+
+static void kill_sandbox(const struct sandbox *s) {
+    kill(s->child, SIGKILL);
+    if (!s->pid_namespace) kill_descendants();
+}
+
+static pid_t clone_child(uint64_t flags) {
+    struct clone_args args;
+    memset(&args, 0, sizeof args);
+    args.flags = flags;
+    args.exit_signal = SIGCHLD;
+    return (pid_t)syscall(SYS_clone3, &args, sizeof args);
+}
+
+/* The program's pid in our pid namespace, from the credentials of the message it sent before exec. */
+static pid_t receive_program_pid(int sync_fd) {
+    char byte;
+    union { struct cmsghdr align; char buf[CMSG_SPACE(sizeof(struct ucred))]; } control;
+    struct iovec iov = {.iov_base = &byte, .iov_len = 1};
+    struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.buf, .msg_controllen = sizeof control.buf};
+    if (recvmsg(sync_fd, &msg, MSG_DONTWAIT) != 1) return -1;
+    for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
+        if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_CREDENTIALS) {
+            struct ucred cred;
+            memcpy(&cred, CMSG_DATA(c), sizeof cred);
+            return cred.pid;
+        }
+    }
+    return -1;
+}
+
+static int exit_code_of(int status) {
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+/* After a failed start: make sure no process of the sandbox survives, then report and leave. */
+static void __attribute__((noreturn)) abort_start(const struct sandbox *s, int step, int err, const char *detail) {
+    if (s->child > 0) {
+        kill_sandbox(s);
+        while (waitpid(s->child, NULL, __WALL) < 0 && errno == EINTR) {}
+    }
+    report(s->control_fd, REPORT_FAILED, 0, step, err, detail);
+    _exit(127);
+}
+
+static void start(struct sandbox *s, const struct plan *plan) {
+    int sync_pair[2], error_pipe[2];
+    if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sync_pair) < 0) abort_start(s, 0, errno, "socketpair");
+    if (pipe2(error_pipe, O_CLOEXEC) < 0) abort_start(s, 0, errno, "pipe");
+    int on = 1;
+    if (setsockopt(sync_pair[0], SOL_SOCKET, SO_PASSCRED, &on, sizeof on) < 0) abort_start(s, 0, errno, "SO_PASSCRED");
+
+    uint64_t flags = plan->ops[0].num[0];
+    s->pid_namespace = (flags & CLONE_NEWPID) != 0;
+    s->child = clone_child(flags);
+    if (s->child < 0) abort_start(s, 0, errno, "namespaces");
+    if (s->child == 0) {
+        close(s->control_fd);
+        close(s->signal_fd);
+        close(sync_pair[0]);
+        close(error_pipe[0]);
+        child_main(plan, (struct child_channels){.sync_fd = sync_pair[1], .error_fd = error_pipe[1]}, s->pid_namespace);
+    }
+    close(sync_pair[1]);
+    close(error_pipe[1]);
+    s->sync_fd = sync_pair[0];
+    s->error_fd = error_pipe[0];
+
+    for (uint32_t i = 0; i < plan->count; i++) {
+        const struct op *op = &plan->ops[i];
+        if (op_phase(op->type) != PHASE_PARENT || op_run_parent(op, s->child) == 0) continue;
+        char detail[128];
+        snprintf(detail, sizeof detail, "/proc/%d/%s", (int)s->child, op_name(op->type));
+        abort_start(s, (int)i, errno, detail);
+    }
+    char go = 'G';
+    if (send(s->sync_fd, &go, 1, MSG_NOSIGNAL) != 1) abort_start(s, 0, errno, "sync with the sandbox");
+
+    struct failure f;
+    ssize_t n;
+    do n = read(s->error_fd, &f, sizeof f); while (n < 0 && errno == EINTR);
+    if (n == (ssize_t)sizeof f) abort_start(s, f.step, f.err, f.detail);
+    if (n != 0) abort_start(s, 0, n < 0 ? errno : EPROTO, "error pipe");
+    close(s->error_fd);
+    /* EOF: the program is exec'd, or the sandbox died before it could say anything. */
+    pid_t program = receive_program_pid(s->sync_fd);
+    if (program <= 0) abort_start(s, (int)plan->count - 1, ECHILD, "sandbox ended before exec");
+    report(s->control_fd, REPORT_STARTED, program, 0, 0, NULL);
+}
+
+/* Wait for the sandbox to end, obeying the JVM and forwarding signals; returns the program's wait status. */
+static int monitor(struct sandbox *s) {
+    int program_status = -1, child_status = 0, child_done = 0;
+    int control_open = 1, sync_open = s->pid_namespace;
+    while (!child_done) {
+        struct pollfd fds[3] = {
+            {.fd = s->signal_fd, .events = POLLIN},
+            {.fd = control_open ? s->control_fd : -1, .events = POLLIN},
+            {.fd = sync_open ? s->sync_fd : -1, .events = POLLIN},
+        };
+        if (poll(fds, 3, -1) < 0) continue;
+        if (fds[1].revents) {
+            uint32_t command;
+            ssize_t n = recv(s->control_fd, &command, sizeof command, MSG_WAITALL);
+            if (n != (ssize_t)sizeof command || command == COMMAND_KILL) kill_sandbox(s);
+            if (n <= 0) control_open = 0; /* the JVM is gone: the sandbox goes with it */
+        }
+        if (fds[2].revents) {
+            int32_t status;
+            if (recv(s->sync_fd, &status, sizeof status, MSG_DONTWAIT) == (ssize_t)sizeof status) program_status = status;
+            else sync_open = 0; /* init is gone; its SIGCHLD follows */
+        }
+        if (fds[0].revents) {
+            struct signalfd_siginfo info;
+            if (read(s->signal_fd, &info, sizeof info) != (ssize_t)sizeof info) continue;
+            if (info.ssi_signo != SIGCHLD) {
+                kill(s->child, (int)info.ssi_signo);
+                continue;
+            }
+            int status;
+            pid_t pid;
+            while ((pid = waitpid(-1, &status, WNOHANG | __WALL)) > 0)
+                if (pid == s->child) child_done = 1, child_status = status;
+        }
+    }
+    if (s->pid_namespace) {
+        int32_t status; /* init sends the status before it exits: it is queued if it was not read yet */
+        if (program_status < 0 && recv(s->sync_fd, &status, sizeof status, MSG_DONTWAIT) == (ssize_t)sizeof status)
+            program_status = status;
+    } else {
+        kill_descendants();
+    }
+    return program_status >= 0 ? program_status : child_status;
+}
+
+int main(int argc, char **argv) {
+    if (argc != 2) {
+        fprintf(stderr, "isolation-helper is started by the Isolation library, not by hand\n");
+        return 2;
+    }
+    struct sandbox s = {.control_fd = -1, .sync_fd = -1, .error_fd = -1, .signal_fd = -1, .child = -1};
+    s.control_fd = connect_control(argv[1]);
+    if (s.control_fd < 0) {
+        fprintf(stderr, "isolation-helper: cannot connect to %s: %s\n", argv[1], strerror(errno));
+        return 2;
+    }
+    uint32_t hello[3] = {WIRE_MAGIC, WIRE_VERSION, (uint32_t)getpid()};
+    if (write_full(s.control_fd, hello, sizeof hello) < 0) return 2;
+
+    struct plan plan;
+    if (plan_read(s.control_fd, &plan) < 0) abort_start(&s, -1, errno, "plan");
+
+    sigset_t set;
+    sigemptyset(&set);
+    for (size_t i = 0; i < sizeof MONITORED_SIGNALS / sizeof *MONITORED_SIGNALS; i++) sigaddset(&set, MONITORED_SIGNALS[i]);
+    sigprocmask(SIG_BLOCK, &set, NULL);
+    s.signal_fd = signalfd(-1, &set, SFD_CLOEXEC);
+    if (s.signal_fd < 0) abort_start(&s, -1, errno, "signalfd");
+    if (prctl(PR_SET_CHILD_SUBREAPER, 1) < 0) abort_start(&s, -1, errno, "PR_SET_CHILD_SUBREAPER");
+
+    start(&s, &plan);
+    /* Only the program and its children hold its stdio from now on: EOF on its pipes is theirs to give. */
+    int null_fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+    if (null_fd > 2) {
+        for (int fd = 0; fd <= 2; fd++) dup2(null_fd, fd);
+        close(null_fd);
+    }
+    int status = monitor(&s);
+    report(s.control_fd, REPORT_EXITED, status, 0, 0, NULL);
+    return exit_code_of(status);
+}

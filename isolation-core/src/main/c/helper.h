@@ -1,0 +1,90 @@
+/*
+ * isolation-helper: executes a launch plan built and validated by the Java side.
+ *
+ * The plan is an ordered list of operations. Each operation belongs to one phase, fixed by its type:
+ *   PHASE_PARENT  run by the helper after the clone (uid/gid maps of the child),
+ *   PHASE_SETUP   run by the cloned child inside the new namespaces (hostname, loopback, mounts),
+ *   PHASE_PROGRAM run in the process that becomes the program (working directory, exec).
+ * Every failure is reported to the JVM as {step index, errno, detail} over the control socket,
+ * never on the program's stdout/stderr.
+ *
+ * The numbers below are part of the wire protocol; dev.isolation.launch.Wire mirrors them.
+ */
+#ifndef ISOLATION_HELPER_H
+#define ISOLATION_HELPER_H
+
+#include <stdint.h>
+#include <sys/types.h>
+
+#define WIRE_MAGIC 0x49534F4CU /* "ISOL" */
+#define WIRE_VERSION 1U
+
+/* Operation types. */
+enum op_type {
+    OP_CLONE = 1,        /* num0: clone flags (0 = plain fork); always the first op */
+    OP_UID_MAP = 2,      /* str0: uid_map text */
+    OP_GID_MAP = 3,      /* str0: gid_map text */
+    OP_SETGROUPS = 4,    /* str0: "deny" or "allow" */
+    OP_HOSTNAME = 5,     /* str0: host name */
+    OP_LOOPBACK_UP = 6,  /* no arguments */
+    OP_MOUNT = 7,        /* str0 source, str1 target, str2 fstype, str3 data; num0 flags */
+    OP_CHDIR = 8,        /* str0: directory */
+    OP_EXEC = 9,         /* num0 argc, num1 envc; strings: path, argv..., env... ; always the last op */
+    OP_MAX = 10
+};
+
+enum op_phase { PHASE_PARENT, PHASE_SETUP, PHASE_PROGRAM };
+
+/* Messages from the helper to the JVM. */
+enum report_type {
+    REPORT_STARTED = 1, /* value: host pid of the program */
+    REPORT_FAILED = 2,  /* step, err, detail, errno text */
+    REPORT_EXITED = 3   /* value: raw wait status of the program */
+};
+
+/* Commands from the JVM to the helper. */
+enum command_type {
+    COMMAND_KILL = 1 /* SIGKILL the whole sandbox */
+};
+
+struct op {
+    uint32_t type;
+    uint64_t num[2];
+    uint32_t nstr;
+    char **str;
+};
+
+struct plan {
+    uint32_t count;
+    struct op *ops;
+};
+
+/* A failure inside the sandbox's processes, sent to the helper over the error pipe. */
+struct failure {
+    int32_t step;
+    int32_t err;
+    char detail[512];
+};
+
+/* plan.c */
+int plan_read(int fd, struct plan *plan);
+enum op_phase op_phase(uint32_t type);
+const char *op_name(uint32_t type);
+int op_run_setup(const struct op *op);
+int op_run_parent(const struct op *op, pid_t child);
+int op_run_program(const struct op *op);
+
+/* wire.c */
+int read_full(int fd, void *buf, size_t len);
+int write_full(int fd, const void *buf, size_t len);
+int report(int fd, uint32_t type, int32_t value, int32_t step, int32_t err, const char *detail);
+
+/* child.c */
+struct child_channels {
+    int sync_fd;   /* SOCK_SEQPACKET to the helper: "go", the program's credentials, the program's status */
+    int error_fd;  /* close-on-exec pipe: a struct failure, or EOF once the program is exec'd */
+};
+void child_main(const struct plan *plan, struct child_channels ch, int pid_namespace) __attribute__((noreturn));
+void fail(int fd, int step, int err, const char *detail) __attribute__((noreturn));
+
+#endif

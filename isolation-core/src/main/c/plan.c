@@ -1,0 +1,186 @@
+/* Reading the plan and running its operations. One function per phase, one switch each. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <net/if.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "helper.h"
+
+#define MAX_OPS 65536U
+#define MAX_STRINGS 1048576U
+#define MAX_STRING_BYTES (16U << 20)
+
+static const char *const OP_NAMES[OP_MAX] = {
+    [OP_CLONE] = "clone",         [OP_UID_MAP] = "uid_map", [OP_GID_MAP] = "gid_map",
+    [OP_SETGROUPS] = "setgroups", [OP_HOSTNAME] = "hostname", [OP_LOOPBACK_UP] = "loopback",
+    [OP_MOUNT] = "mount",         [OP_CHDIR] = "chdir",     [OP_EXEC] = "exec",
+};
+
+const char *op_name(uint32_t type) {
+    return type < OP_MAX && OP_NAMES[type] ? OP_NAMES[type] : "unknown";
+}
+
+enum op_phase op_phase(uint32_t type) {
+    switch (type) {
+    case OP_UID_MAP:
+    case OP_GID_MAP:
+    case OP_SETGROUPS:
+        return PHASE_PARENT;
+    case OP_CHDIR:
+    case OP_EXEC:
+        return PHASE_PROGRAM;
+    default:
+        return PHASE_SETUP;
+    }
+}
+
+static char *read_string(int fd) {
+    uint32_t len;
+    if (read_full(fd, &len, sizeof len) < 0) return NULL;
+    if (len > MAX_STRING_BYTES) { errno = E2BIG; return NULL; }
+    char *s = malloc((size_t)len + 1);
+    if (!s) return NULL;
+    if (read_full(fd, s, len) < 0) { free(s); return NULL; }
+    s[len] = '\0';
+    if (strlen(s) != len) { free(s); errno = EINVAL; return NULL; } /* embedded NUL */
+    return s;
+}
+
+/* Header: u32 magic, u32 version, u32 count. Op: u32 type, u32 nstr, u64 num0, u64 num1, strings (u32 len, bytes). */
+int plan_read(int fd, struct plan *plan) {
+    uint32_t header[3];
+    if (read_full(fd, header, sizeof header) < 0) return -1;
+    if (header[0] != WIRE_MAGIC || header[1] != WIRE_VERSION || header[2] == 0 || header[2] > MAX_OPS) {
+        errno = EPROTO;
+        return -1;
+    }
+    plan->count = header[2];
+    plan->ops = calloc(plan->count, sizeof *plan->ops);
+    if (!plan->ops) return -1;
+    for (uint32_t i = 0; i < plan->count; i++) {
+        struct op *op = &plan->ops[i];
+        uint32_t head[2];
+        if (read_full(fd, head, sizeof head) < 0 || read_full(fd, op->num, sizeof op->num) < 0) return -1;
+        op->type = head[0];
+        op->nstr = head[1];
+        if (op->type == 0 || op->type >= OP_MAX || op->nstr > MAX_STRINGS) { errno = EPROTO; return -1; }
+        op->str = calloc((size_t)op->nstr + 1, sizeof *op->str);
+        if (!op->str) return -1;
+        for (uint32_t s = 0; s < op->nstr; s++)
+            if (!(op->str[s] = read_string(fd))) return -1;
+    }
+    /* The order the Java side guarantees: clone first, exec last. */
+    if (plan->ops[0].type != OP_CLONE || plan->ops[plan->count - 1].type != OP_EXEC) { errno = EPROTO; return -1; }
+    const struct op *exec = &plan->ops[plan->count - 1];
+    if (exec->nstr != 2 + exec->num[0] + exec->num[1] || exec->num[0] == 0) { errno = EPROTO; return -1; }
+    return 0;
+}
+
+static const char *arg(const struct op *op, uint32_t i) {
+    return i < op->nstr ? op->str[i] : "";
+}
+
+static const char *or_null(const char *s) {
+    return s && *s ? s : NULL;
+}
+
+static int write_proc_file(pid_t pid, const char *name, const char *text) {
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/%s", (int)pid, name);
+    int fd = open(path, O_WRONLY | O_CLOEXEC);
+    if (fd < 0) return -1;
+    ssize_t len = (ssize_t)strlen(text);
+    ssize_t n = write(fd, text, (size_t)len);
+    int saved = errno;
+    close(fd);
+    if (n != len) { errno = n < 0 ? saved : EIO; return -1; }
+    return 0;
+}
+
+int op_run_parent(const struct op *op, pid_t child) {
+    switch (op->type) {
+    case OP_UID_MAP: return write_proc_file(child, "uid_map", arg(op, 0));
+    case OP_GID_MAP: return write_proc_file(child, "gid_map", arg(op, 0));
+    case OP_SETGROUPS: return write_proc_file(child, "setgroups", arg(op, 0));
+    default: errno = EPROTO; return -1;
+    }
+}
+
+static int loopback_up(void) {
+    int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) return -1;
+    struct ifreq ifr;
+    memset(&ifr, 0, sizeof ifr);
+    strcpy(ifr.ifr_name, "lo");
+    int rc = ioctl(fd, SIOCGIFFLAGS, &ifr);
+    if (rc == 0) {
+        ifr.ifr_flags |= IFF_UP | IFF_RUNNING;
+        rc = ioctl(fd, SIOCSIFFLAGS, &ifr);
+    }
+    int saved = errno;
+    close(fd);
+    errno = saved;
+    return rc;
+}
+
+int op_run_setup(const struct op *op) {
+    switch (op->type) {
+    case OP_CLONE: return 0; /* done by the helper before the child existed */
+    case OP_HOSTNAME: return sethostname(arg(op, 0), strlen(arg(op, 0)));
+    case OP_LOOPBACK_UP: return loopback_up();
+    case OP_MOUNT:
+        return mount(or_null(arg(op, 0)), arg(op, 1), or_null(arg(op, 2)), (unsigned long)op->num[0],
+                     or_null(arg(op, 3)));
+    default: errno = EPROTO; return -1;
+    }
+}
+
+/* execve along a search path, like execvpe but with the path the plan gives (the sandbox's PATH, not ours). */
+static int exec_program(const struct op *op) {
+    const char *file = op->str[0];
+    const char *search = op->str[1];
+    size_t argc = (size_t)op->num[0], envc = (size_t)op->num[1];
+    char **argv = calloc(argc + 1, sizeof *argv);
+    char **envp = calloc(envc + 1, sizeof *envp);
+    if (!argv || !envp) return -1;
+    memcpy(argv, op->str + 2, argc * sizeof *argv);
+    memcpy(envp, op->str + 2 + argc, envc * sizeof *envp);
+    if (strchr(file, '/') || !*search) {
+        execve(file, argv, envp);
+        return -1;
+    }
+    int first_error = 0;
+    char path[4096];
+    for (const char *dir = search; ; ) {
+        const char *end = strchrnul(dir, ':');
+        size_t dir_len = (size_t)(end - dir);
+        if (dir_len == 0) { dir = "."; dir_len = 1; }
+        if (dir_len + 1 + strlen(file) + 1 <= sizeof path) {
+            memcpy(path, dir, dir_len);
+            path[dir_len] = '/';
+            strcpy(path + dir_len + 1, file);
+            execve(path, argv, envp);
+            if (errno != ENOENT && errno != ENOTDIR && errno != EACCES) return -1;
+            if (errno == EACCES && !first_error) first_error = EACCES;
+        }
+        if (!*end) break;
+        dir = end + 1;
+    }
+    errno = first_error ? first_error : ENOENT;
+    return -1;
+}
+
+int op_run_program(const struct op *op) {
+    switch (op->type) {
+    case OP_CHDIR: return chdir(arg(op, 0));
+    case OP_EXEC: return exec_program(op);
+    default: errno = EPROTO; return -1;
+    }
+}

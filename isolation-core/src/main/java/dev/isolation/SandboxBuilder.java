@@ -1,0 +1,290 @@
+package dev.isolation;
+
+import dev.isolation.fs.SandboxPaths;
+import dev.isolation.launch.Credentials;
+import java.io.IOException;
+import java.lang.ProcessBuilder.Redirect;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.EnumSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * Describes a sandboxed program, in the manner of {@link ProcessBuilder}. Obtain one from {@link Sandbox#builder()}.
+ * Values are checked as they are set; settings that depend on each other are checked by {@link #build()}.
+ * Every rejection is an {@link InvalidSandboxSpecException} naming the setting, thrown before anything is started.
+ */
+public final class SandboxBuilder {
+    /** The search path used when the environment has no PATH, as container runtimes do. */
+    public static final String DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+    /** The host name of a UTS namespace when none is given: the host's own name is not passed in. */
+    public static final String DEFAULT_HOSTNAME = "sandbox";
+    /** HOST_NAME_MAX on Linux. */
+    static final int MAX_HOSTNAME_BYTES = 64;
+    /** The kernel accepts at most 340 lines in a uid_map or gid_map. */
+    static final int MAX_MAP_LINES = 340;
+
+    List<String> command = List.of();
+    final EnumSet<Namespace> namespaces = EnumSet.noneOf(Namespace.class);
+    String hostname;
+    final List<IdMapping> uidMappings = new ArrayList<>();
+    final List<IdMapping> gidMappings = new ArrayList<>();
+    String directory;
+    final Map<String, String> environment = new LinkedHashMap<>();
+    Redirect input = Redirect.PIPE;
+    Redirect output = Redirect.PIPE;
+    Redirect error = Redirect.PIPE;
+    boolean redirectErrorStream;
+
+    SandboxBuilder() {
+    }
+
+    SandboxBuilder(SandboxSpec spec) {
+        command = spec.command();
+        namespaces.addAll(spec.namespaces());
+        hostname = spec.hostname().orElse(null);
+        uidMappings.addAll(spec.uidMappings());
+        gidMappings.addAll(spec.gidMappings());
+        directory = spec.directory().orElse(null);
+        environment.putAll(spec.environment());
+        input = spec.redirectInput();
+        output = spec.redirectOutput();
+        error = spec.redirectError();
+        redirectErrorStream = spec.redirectErrorStream();
+    }
+
+    /** The program and its arguments. The program is looked up in the sandbox's PATH when it has no '/'. */
+    public SandboxBuilder command(String... command) {
+        return command(Arrays.asList(Objects.requireNonNull(command, "command")));
+    }
+
+    public SandboxBuilder command(List<String> command) {
+        Objects.requireNonNull(command, "command");
+        if (command.isEmpty()) {
+            throw new InvalidSandboxSpecException("command", "is empty: it needs at least the program");
+        }
+        for (int i = 0; i < command.size(); i++) {
+            requireText("command[" + i + "]", command.get(i));
+        }
+        if (command.get(0).isEmpty()) {
+            throw new InvalidSandboxSpecException("command[0]", "is empty: it must name the program");
+        }
+        this.command = List.copyOf(command);
+        return this;
+    }
+
+    /**
+     * Every namespace, each with its secure default: a user namespace mapping the caller to root inside,
+     * a pid namespace with its own init and /proc, a private mount table, host name {@value #DEFAULT_HOSTNAME},
+     * private IPC, a network namespace with only loopback (up), a cgroup namespace and a time namespace.
+     */
+    public SandboxBuilder allNamespaces() {
+        namespaces.addAll(EnumSet.allOf(Namespace.class));
+        return this;
+    }
+
+    /** Adds one namespace; see the named methods for what each brings. */
+    public SandboxBuilder namespace(Namespace namespace) {
+        namespaces.add(Objects.requireNonNull(namespace, "namespace"));
+        return this;
+    }
+
+    /** A pid namespace: an init of the library's is PID 1, the program its child; with a mount namespace, a fresh /proc. */
+    public SandboxBuilder pidNamespace() {
+        return namespace(Namespace.PID);
+    }
+
+    /** A private mount table: nothing mounted inside propagates to the host. */
+    public SandboxBuilder mountNamespace() {
+        return namespace(Namespace.MOUNT);
+    }
+
+    /** A UTS namespace with host name {@value #DEFAULT_HOSTNAME}. */
+    public SandboxBuilder utsNamespace() {
+        return namespace(Namespace.UTS);
+    }
+
+    /** A UTS namespace with the given host name (1 to 64 bytes). */
+    public SandboxBuilder utsNamespace(String hostname) {
+        requireText("hostname", hostname);
+        int bytes = hostname.getBytes(StandardCharsets.UTF_8).length;
+        if (bytes == 0 || bytes > MAX_HOSTNAME_BYTES) {
+            throw new InvalidSandboxSpecException("hostname", hostname,
+                    "is " + bytes + " bytes long; a host name has 1 to " + MAX_HOSTNAME_BYTES);
+        }
+        this.hostname = hostname;
+        return namespace(Namespace.UTS);
+    }
+
+    public SandboxBuilder ipcNamespace() {
+        return namespace(Namespace.IPC);
+    }
+
+    /** A network namespace: no device but loopback, which is brought up. */
+    public SandboxBuilder networkNamespace() {
+        return namespace(Namespace.NETWORK);
+    }
+
+    /** A user namespace mapping the caller's uid and gid to 0 (root) inside. Needed for any namespace when not root. */
+    public SandboxBuilder userNamespace() {
+        return namespace(Namespace.USER);
+    }
+
+    public SandboxBuilder cgroupNamespace() {
+        return namespace(Namespace.CGROUP);
+    }
+
+    public SandboxBuilder timeNamespace() {
+        return namespace(Namespace.TIME);
+    }
+
+    /**
+     * Adds a line to the user namespace's uid_map (requires {@link #userNamespace()}). Without any, the caller's
+     * uid is mapped to 0. An unprivileged caller can map only its own uid.
+     */
+    public SandboxBuilder uidMapping(IdMapping mapping) {
+        uidMappings.add(Objects.requireNonNull(mapping, "uidMapping"));
+        return this;
+    }
+
+    /** Adds a line to the user namespace's gid_map; see {@link #uidMapping(IdMapping)}. */
+    public SandboxBuilder gidMapping(IdMapping mapping) {
+        gidMappings.add(Objects.requireNonNull(mapping, "gidMapping"));
+        return this;
+    }
+
+    /** The working directory inside the sandbox: an absolute path. */
+    public SandboxBuilder directory(String directory) {
+        requireText("directory", directory);
+        try {
+            this.directory = SandboxPaths.normalizeAbsolute(directory);
+        } catch (IllegalArgumentException e) {
+            throw new InvalidSandboxSpecException("directory", e.getMessage());
+        }
+        return this;
+    }
+
+    /** Sets one environment variable. The environment is empty unless set or inherited; PATH has a default. */
+    public SandboxBuilder environment(String name, String value) {
+        requireText("environment name", name);
+        requireText("environment[" + name + "]", value);
+        if (name.isEmpty() || name.indexOf('=') >= 0) {
+            throw new InvalidSandboxSpecException("environment name", name, "must be non-empty and have no '='");
+        }
+        environment.put(name, value);
+        return this;
+    }
+
+    public SandboxBuilder environment(Map<String, String> variables) {
+        Objects.requireNonNull(variables, "environment").forEach(this::environment);
+        return this;
+    }
+
+    /** Copies the JVM's whole environment in (explicitly asked for: nothing is inherited by default). */
+    public SandboxBuilder inheritEnvironment() {
+        return environment(System.getenv());
+    }
+
+    /** Copies the named variables of the JVM's environment in, those that are set. */
+    public SandboxBuilder inheritEnvironment(String... names) {
+        for (String name : names) {
+            String value = System.getenv(name);
+            if (value != null) {
+                environment(name, value);
+            }
+        }
+        return this;
+    }
+
+    public SandboxBuilder redirectInput(Redirect source) {
+        if (Objects.requireNonNull(source, "redirectInput").type() == Redirect.Type.WRITE
+                || source.type() == Redirect.Type.APPEND) {
+            throw new InvalidSandboxSpecException("redirectInput", source.toString(), "is not a source of input");
+        }
+        input = source;
+        return this;
+    }
+
+    public SandboxBuilder redirectOutput(Redirect destination) {
+        output = requireDestination("redirectOutput", destination);
+        return this;
+    }
+
+    public SandboxBuilder redirectError(Redirect destination) {
+        error = requireDestination("redirectError", destination);
+        return this;
+    }
+
+    /** Merges the program's standard error into its standard output, as {@link ProcessBuilder} does. */
+    public SandboxBuilder redirectErrorStream(boolean merge) {
+        redirectErrorStream = merge;
+        return this;
+    }
+
+    /** The program's standard streams are the JVM's own. */
+    public SandboxBuilder inheritIO() {
+        input = Redirect.INHERIT;
+        output = Redirect.INHERIT;
+        error = Redirect.INHERIT;
+        return this;
+    }
+
+    /** Checks the settings together and freezes them. */
+    public SandboxSpec build() {
+        if (command.isEmpty()) {
+            throw new InvalidSandboxSpecException("command", "is not set");
+        }
+        boolean user = namespaces.contains(Namespace.USER);
+        if (!user && !(uidMappings.isEmpty() && gidMappings.isEmpty())) {
+            throw new InvalidSandboxSpecException(uidMappings.isEmpty() ? "gidMapping" : "uidMapping",
+                    "needs a user namespace: add userNamespace()");
+        }
+        requireDisjoint("uidMapping", uidMappings);
+        requireDisjoint("gidMapping", gidMappings);
+        String effectiveHostname = namespaces.contains(Namespace.UTS) && hostname == null ? DEFAULT_HOSTNAME : hostname;
+        List<IdMapping> uids = user && uidMappings.isEmpty()
+                ? List.of(IdMapping.single(0, Credentials.effectiveUid())) : uidMappings;
+        List<IdMapping> gids = user && gidMappings.isEmpty()
+                ? List.of(IdMapping.single(0, Credentials.effectiveGid())) : gidMappings;
+        Map<String, String> env = new LinkedHashMap<>(environment);
+        env.putIfAbsent("PATH", DEFAULT_PATH);
+        return new SandboxSpec(this, effectiveHostname, uids, gids, env);
+    }
+
+    /** Builds the spec and starts it: {@code build().start()}. */
+    public SandboxProcess start() throws IOException {
+        return Sandbox.start(build());
+    }
+
+    private static void requireDisjoint(String field, List<IdMapping> mappings) {
+        if (mappings.size() > MAX_MAP_LINES) {
+            throw new InvalidSandboxSpecException(field, mappings.size() + " lines are more than the kernel's "
+                    + MAX_MAP_LINES);
+        }
+        for (int i = 0; i < mappings.size(); i++) {
+            for (int j = i + 1; j < mappings.size(); j++) {
+                if (mappings.get(i).overlaps(mappings.get(j))) {
+                    throw new InvalidSandboxSpecException(field, mappings.get(i) + " overlaps " + mappings.get(j));
+                }
+            }
+        }
+    }
+
+    private static Redirect requireDestination(String field, Redirect destination) {
+        if (Objects.requireNonNull(destination, field).type() == Redirect.Type.READ) {
+            throw new InvalidSandboxSpecException(field, destination.toString(), "is not a destination for output");
+        }
+        return destination;
+    }
+
+    private static void requireText(String field, String value) {
+        Objects.requireNonNull(value, field);
+        if (value.indexOf('\0') >= 0) {
+            throw new InvalidSandboxSpecException(field, value, "contains a NUL character");
+        }
+    }
+}

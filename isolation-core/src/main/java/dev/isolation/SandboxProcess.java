@@ -1,0 +1,130 @@
+package dev.isolation;
+
+import dev.isolation.launch.LaunchedProgram;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+/**
+ * A running sandboxed program, as a {@link Process}. Its streams are the program's; {@link #pid()} is the
+ * program's pid on the host; {@link #destroy()} sends SIGTERM to the program (its init forwards it) and
+ * {@link #destroyForcibly()} kills every process of the sandbox at once. Besides the exit value, the
+ * {@link Outcome} says exactly how it ended.
+ */
+public final class SandboxProcess extends Process {
+    private final LaunchedProgram launched;
+    private final CompletableFuture<Outcome> outcome;
+
+    SandboxProcess(LaunchedProgram launched) {
+        this.launched = launched;
+        this.outcome = launched.helper().onExit()
+                .thenApply(helper -> Outcome.fromWaitStatus(launched.collectExitStatus()));
+    }
+
+    @Override
+    public OutputStream getOutputStream() {
+        return launched.helper().getOutputStream();
+    }
+
+    @Override
+    public InputStream getInputStream() {
+        return launched.helper().getInputStream();
+    }
+
+    @Override
+    public InputStream getErrorStream() {
+        return launched.helper().getErrorStream();
+    }
+
+    @Override
+    public int waitFor() throws InterruptedException {
+        return waitForOutcome().exitValue();
+    }
+
+    @Override
+    public boolean waitFor(long timeout, TimeUnit unit) throws InterruptedException {
+        try {
+            outcome.get(timeout, unit);
+            return true;
+        } catch (TimeoutException e) {
+            return false;
+        } catch (ExecutionException e) {
+            throw new IllegalStateException("collecting the outcome of " + this + " failed", e.getCause());
+        }
+    }
+
+    /** Waits for the program to end and returns how it ended. */
+    public Outcome waitForOutcome() throws InterruptedException {
+        try {
+            return outcome.get();
+        } catch (ExecutionException e) {
+            throw new IllegalStateException("collecting the outcome of " + this + " failed", e.getCause());
+        }
+    }
+
+    /** Completes with the outcome when the sandbox has ended. */
+    public CompletableFuture<Outcome> outcome() {
+        return outcome.copy();
+    }
+
+    @Override
+    public int exitValue() {
+        Outcome done = outcome.getNow(null);
+        if (done == null) {
+            throw new IllegalThreadStateException("sandboxed process " + pid() + " has not exited");
+        }
+        return done.exitValue();
+    }
+
+    @Override
+    public boolean isAlive() {
+        return !outcome.isDone();
+    }
+
+    /** Sends SIGTERM to the program through its init; when the program exits, the rest of the sandbox is killed. */
+    @Override
+    public void destroy() {
+        launched.helper().destroy();
+    }
+
+    /** Kills every process of the sandbox with SIGKILL. */
+    @Override
+    public Process destroyForcibly() {
+        if (isAlive()) {
+            launched.kill();
+        }
+        return this;
+    }
+
+    @Override
+    public boolean supportsNormalTermination() {
+        return true;
+    }
+
+    /** The program's pid as the host sees it. */
+    @Override
+    public long pid() {
+        return launched.programPid();
+    }
+
+    @Override
+    public CompletableFuture<Process> onExit() {
+        return outcome.thenApply(done -> this);
+    }
+
+    /** The program's process handle, while it exists. */
+    @Override
+    public ProcessHandle toHandle() {
+        return ProcessHandle.of(pid()).orElseThrow(() -> new IllegalStateException(
+                "sandboxed process " + pid() + " no longer exists"));
+    }
+
+    @Override
+    public String toString() {
+        Outcome done = outcome.getNow(null);
+        return "SandboxProcess[pid=" + pid() + ", " + (done == null ? "alive" : done) + "]";
+    }
+}

@@ -1,0 +1,116 @@
+package dev.isolation;
+
+import java.lang.ProcessBuilder.Redirect;
+import java.util.Collections;
+import java.util.EnumSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * The complete, validated description of a sandboxed program: immutable, built only by {@link SandboxBuilder}.
+ * The same spec can be started many times.
+ */
+public final class SandboxSpec {
+    private final List<String> command;
+    private final Set<Namespace> namespaces;
+    private final String hostname;
+    private final List<IdMapping> uidMappings;
+    private final List<IdMapping> gidMappings;
+    private final String directory;
+    private final Map<String, String> environment;
+    private final Redirect input;
+    private final Redirect output;
+    private final Redirect error;
+    private final boolean redirectErrorStream;
+
+    SandboxSpec(SandboxBuilder builder, String hostname, List<IdMapping> uidMappings, List<IdMapping> gidMappings,
+            Map<String, String> environment) {
+        this.command = List.copyOf(builder.command);
+        this.namespaces = Collections.unmodifiableSet(EnumSet.copyOf(builder.namespaces));
+        this.hostname = hostname;
+        this.uidMappings = List.copyOf(uidMappings);
+        this.gidMappings = List.copyOf(gidMappings);
+        this.directory = builder.directory;
+        this.environment = Collections.unmodifiableMap(new LinkedHashMap<>(environment));
+        this.input = builder.input;
+        this.output = builder.output;
+        this.error = builder.error;
+        this.redirectErrorStream = builder.redirectErrorStream;
+    }
+
+    /** A builder holding this spec's settings, to derive a variant from it. */
+    public SandboxBuilder toBuilder() {
+        return new SandboxBuilder(this);
+    }
+
+    /** Starts the program. Same as {@code Sandbox.start(this)}. */
+    public SandboxProcess start() throws java.io.IOException {
+        return Sandbox.start(this);
+    }
+
+    /** The program and its arguments. */
+    public List<String> command() {
+        return command;
+    }
+
+    /** The namespaces the program gets of its own. */
+    public Set<Namespace> namespaces() {
+        return namespaces;
+    }
+
+    public boolean has(Namespace namespace) {
+        return namespaces.contains(namespace);
+    }
+
+    /** The host name inside, when the sandbox has a UTS namespace. */
+    public Optional<String> hostname() {
+        return Optional.ofNullable(hostname);
+    }
+
+    /** The uid_map of the user namespace (empty without one). */
+    public List<IdMapping> uidMappings() {
+        return uidMappings;
+    }
+
+    /** The gid_map of the user namespace (empty without one). */
+    public List<IdMapping> gidMappings() {
+        return gidMappings;
+    }
+
+    /** The working directory inside the sandbox; empty means the helper's (the JVM's) working directory. */
+    public Optional<String> directory() {
+        return Optional.ofNullable(directory);
+    }
+
+    /** The program's whole environment: nothing else is passed. */
+    public Map<String, String> environment() {
+        return environment;
+    }
+
+    public Redirect redirectInput() {
+        return input;
+    }
+
+    public Redirect redirectOutput() {
+        return output;
+    }
+
+    public Redirect redirectError() {
+        return error;
+    }
+
+    public boolean redirectErrorStream() {
+        return redirectErrorStream;
+    }
+
+    @Override
+    public String toString() {
+        return "SandboxSpec{command=" + command + ", namespaces=" + namespaces
+                + (hostname == null ? "" : ", hostname=" + hostname)
+                + (uidMappings.isEmpty() ? "" : ", uidMappings=" + uidMappings + ", gidMappings=" + gidMappings)
+                + (directory == null ? "" : ", directory=" + directory) + "}";
+    }
+}

@@ -1,0 +1,56 @@
+package dev.isolation.launch;
+
+import java.io.IOException;
+
+/**
+ * A started sandbox as the launcher hands it over: the helper process (whose stdio are the program's), its
+ * control channel, and the program's host pid.
+ */
+public final class LaunchedProgram {
+    private final Process helper;
+    private final ControlChannel channel;
+    private final long programPid;
+
+    LaunchedProgram(Process helper, ControlChannel channel, long programPid) {
+        this.helper = helper;
+        this.channel = channel;
+        this.programPid = programPid;
+    }
+
+    public Process helper() {
+        return helper;
+    }
+
+    public long programPid() {
+        return programPid;
+    }
+
+    /** Asks the helper to SIGKILL every process of the sandbox; if it cannot be asked, kills the helper. */
+    public void kill() {
+        try {
+            channel.sendCommand(Wire.COMMAND_KILL);
+        } catch (IOException e) {
+            helper.destroyForcibly();
+        }
+    }
+
+    /**
+     * Once the helper has exited: the program's wait status as the helper reported it. A helper that died
+     * without reporting (it was killed) yields the status its own exit code stands for.
+     */
+    public int collectExitStatus() {
+        try {
+            while (true) {
+                ControlChannel.Report report = channel.readReport();
+                if (report.type() == Wire.REPORT_EXITED) {
+                    return report.value();
+                }
+            }
+        } catch (IOException e) {
+            int code = helper.exitValue();
+            return code > 128 ? code - 128 : (code & 0xff) << 8;
+        } finally {
+            channel.close();
+        }
+    }
+}

@@ -1,0 +1,128 @@
+package dev.isolation.launch;
+
+import dev.isolation.SandboxSpec;
+import dev.isolation.SandboxStartException;
+import java.io.IOException;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.channels.ClosedChannelException;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.util.HexFormat;
+import java.util.List;
+
+/**
+ * Starts a sandbox: checks what the host allows, builds the plan, starts the native helper through
+ * {@link ProcessBuilder} (so the program's redirects are the JDK's own), hands it the plan over a private
+ * Unix socket and waits until it reports that the program was exec'd, or which step failed.
+ */
+public final class Launcher {
+    private static final SecureRandom RANDOM = new SecureRandom();
+
+    private Launcher() {
+    }
+
+    public static LaunchedProgram start(SandboxSpec spec) throws IOException {
+        Preflight.check(spec);
+        Plan plan = PlanFactory.forSpec(spec, Credentials.hasCapability(Credentials.CAP_SETGID));
+        Path helper = HelperBinary.path();
+        byte[] name = new byte[9];
+        RANDOM.nextBytes(name);
+        Path socketPath = RuntimeDirectory.sockets().resolve(HexFormat.of().formatHex(name) + ".sock");
+        try (ServerSocketChannel server = ServerSocketChannel.open(StandardProtocolFamily.UNIX)) {
+            server.bind(UnixDomainSocketAddress.of(socketPath), 1);
+            Process process = startHelper(spec, helper, socketPath);
+            ControlChannel channel = null;
+            try {
+                channel = accept(server, process, spec);
+                Files.deleteIfExists(socketPath);
+                channel.readHello(helper.toString());
+                channel.send(plan.encode());
+                ControlChannel.Report report = channel.readReport();
+                if (report.type() == Wire.REPORT_STARTED) {
+                    return new LaunchedProgram(process, channel, report.value());
+                }
+                if (report.type() == Wire.REPORT_FAILED) {
+                    throw StartFailures.fromReport(spec, plan, report);
+                }
+                throw new IOException("unexpected report " + report.type() + " from the native helper");
+            } catch (IOException | RuntimeException e) {
+                abandon(process, channel);
+                throw e;
+            }
+        } finally {
+            Files.deleteIfExists(socketPath);
+        }
+    }
+
+    private static Process startHelper(SandboxSpec spec, Path helper, Path socketPath) throws IOException {
+        ProcessBuilder builder = new ProcessBuilder(List.of(helper.toString(), socketPath.toString()))
+                .redirectInput(spec.redirectInput())
+                .redirectOutput(spec.redirectOutput())
+                .redirectError(spec.redirectError())
+                .redirectErrorStream(spec.redirectErrorStream());
+        builder.environment().clear(); // the program's environment travels in the plan, nothing else
+        try {
+            return builder.start();
+        } catch (IOException e) {
+            throw new SandboxStartException("Cannot run program \"" + spec.command().get(0) + "\" in a sandbox: "
+                    + e.getMessage(), "helper", helper.toString(), 0);
+        }
+    }
+
+    /** Accepts the helper's connection; if the helper dies first, its exit closes the server socket. */
+    private static ControlChannel accept(ServerSocketChannel server, Process process, SandboxSpec spec)
+            throws IOException {
+        process.onExit().thenRun(() -> closeQuietly(server));
+        try {
+            SocketChannel channel = server.accept();
+            return new ControlChannel(channel);
+        } catch (ClosedChannelException e) {
+            throw new SandboxStartException("Cannot run program \"" + spec.command().get(0) + "\" in a sandbox: the"
+                    + " native helper exited with code " + process.exitValue() + " before it connected",
+                    "helper", "", 0);
+        }
+    }
+
+    /** After a failed start: the helper has already killed the sandbox; wait for it so that nothing is left. */
+    private static void abandon(Process process, ControlChannel channel) {
+        if (channel != null) {
+            channel.close();
+        }
+        closeStreams(process);
+        boolean interrupted = false;
+        while (true) {
+            try {
+                process.waitFor();
+                break;
+            } catch (InterruptedException e) {
+                interrupted = true;
+            }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private static void closeStreams(Process process) {
+        for (java.io.Closeable stream : List.of(process.getOutputStream(), process.getInputStream(),
+                process.getErrorStream())) {
+            try {
+                stream.close();
+            } catch (IOException ignored) {
+                // a pipe to a process that is gone
+            }
+        }
+    }
+
+    private static void closeQuietly(ServerSocketChannel server) {
+        try {
+            server.close();
+        } catch (IOException ignored) {
+            // the accept that waits on it gets the error instead
+        }
+    }
+}

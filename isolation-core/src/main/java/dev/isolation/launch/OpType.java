@@ -1,0 +1,34 @@
+package dev.isolation.launch;
+
+/**
+ * The operations the native helper knows, with the numbers of the wire protocol (helper.h, enum op_type).
+ * Which process runs an operation is fixed by its type; the plan's order is the order within each process.
+ */
+public enum OpType {
+    CLONE(1, "namespaces"),
+    UID_MAP(2, "uid_map"),
+    GID_MAP(3, "gid_map"),
+    SETGROUPS(4, "setgroups"),
+    HOSTNAME(5, "hostname"),
+    LOOPBACK_UP(6, "loopback"),
+    MOUNT(7, "mount"),
+    CHDIR(8, "chdir"),
+    EXEC(9, "exec");
+
+    private final int wireCode;
+    private final String stepName;
+
+    OpType(int wireCode, String stepName) {
+        this.wireCode = wireCode;
+        this.stepName = stepName;
+    }
+
+    int wireCode() {
+        return wireCode;
+    }
+
+    /** The name of the step in error messages. */
+    public String stepName() {
+        return stepName;
+    }
+}
