@@ -36,7 +36,16 @@ struct sandbox {
     int signal_fd;
     pid_t child;         /* init with a pid namespace, else the program itself */
     int pid_namespace;
+    int child_done;      /* the child has been reaped, with this status: */
+    int child_status;
 };
+
+static void reaped(struct sandbox *s, pid_t pid, int status) {
+    if (pid == s->child) {
+        s->child_done = 1;
+        s->child_status = status;
+    }
+}
 
 static int connect_control(const char *path) {
     struct sockaddr_un addr;
@@ -51,7 +60,7 @@ static int connect_control(const char *path) {
 }
 
 /* Kill our children until none is left. As a subreaper, orphaned descendants become our children. */
-static void kill_descendants(void) {
+static void kill_descendants(struct sandbox *s) {
     char path[64];
     snprintf(path, sizeof path, "/proc/self/task/%d/children", (int)getpid());
     for (;;) {
@@ -61,13 +70,16 @@ static void kill_descendants(void) {
             while (fscanf(f, "%d", &pid) == 1) kill(pid, SIGKILL);
             fclose(f);
         }
-        if (waitpid(-1, NULL, __WALL) < 0 && errno == ECHILD) return;
+        int status;
+        pid_t pid = waitpid(-1, &status, __WALL);
+        if (pid < 0 && errno == ECHILD) return;
+        if (pid > 0) reaped(s, pid, status);
     }
 }
 
-static void kill_sandbox(const struct sandbox *s) {
-    kill(s->child, SIGKILL);
-    if (!s->pid_namespace) kill_descendants();
+static void kill_sandbox(struct sandbox *s) {
+    if (!s->child_done) kill(s->child, SIGKILL);
+    if (!s->pid_namespace) kill_descendants(s);
 }
 
 static pid_t clone_child(uint64_t flags) {
@@ -100,10 +112,11 @@ static int exit_code_of(int status) {
 }
 
 /* After a failed start: make sure no process of the sandbox survives, then report and leave. */
-static void __attribute__((noreturn)) abort_start(const struct sandbox *s, int step, int err, const char *detail) {
+static void __attribute__((noreturn)) abort_start(struct sandbox *s, int step, int err, const char *detail) {
     if (s->child > 0) {
         kill_sandbox(s);
-        while (waitpid(s->child, NULL, __WALL) < 0 && errno == EINTR) {}
+        int status;
+        while (!s->child_done && waitpid(s->child, &status, __WALL) == s->child) reaped(s, s->child, status);
     }
     report(s->control_fd, REPORT_FAILED, 0, step, err, detail);
     _exit(127);
@@ -156,9 +169,9 @@ static void start(struct sandbox *s, const struct plan *plan) {
 
 /* Wait for the sandbox to end, obeying the JVM and forwarding signals; returns the program's wait status. */
 static int monitor(struct sandbox *s) {
-    int program_status = -1, child_status = 0, child_done = 0;
+    int program_status = -1;
     int control_open = 1, sync_open = s->pid_namespace;
-    while (!child_done) {
+    while (!s->child_done) {
         struct pollfd fds[3] = {
             {.fd = s->signal_fd, .events = POLLIN},
             {.fd = control_open ? s->control_fd : -1, .events = POLLIN},
@@ -185,8 +198,7 @@ static int monitor(struct sandbox *s) {
             }
             int status;
             pid_t pid;
-            while ((pid = waitpid(-1, &status, WNOHANG | __WALL)) > 0)
-                if (pid == s->child) child_done = 1, child_status = status;
+            while ((pid = waitpid(-1, &status, WNOHANG | __WALL)) > 0) reaped(s, pid, status);
         }
     }
     if (s->pid_namespace) {
@@ -194,9 +206,9 @@ static int monitor(struct sandbox *s) {
         if (program_status < 0 && recv(s->sync_fd, &status, sizeof status, MSG_DONTWAIT) == (ssize_t)sizeof status)
             program_status = status;
     } else {
-        kill_descendants();
+        kill_descendants(s);
     }
-    return program_status >= 0 ? program_status : child_status;
+    return program_status >= 0 ? program_status : s->child_status;
 }
 
 int main(int argc, char **argv) {

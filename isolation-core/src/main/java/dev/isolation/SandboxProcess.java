@@ -84,10 +84,16 @@ public final class SandboxProcess extends Process {
         return !outcome.isDone();
     }
 
-    /** Sends SIGTERM to the program through its init; when the program exits, the rest of the sandbox is killed. */
+    /**
+     * Sends SIGTERM to the program (through the helper and its init); when the program exits, the rest of the
+     * sandbox is killed. Unlike {@link Process#destroy()} of the JDK, the streams stay open, so that what the
+     * program writes while it ends can still be read.
+     */
     @Override
     public void destroy() {
-        launched.helper().destroy();
+        if (isAlive()) {
+            launched.helper().toHandle().destroy();
+        }
     }
 
     /** Kills every process of the sandbox with SIGKILL. */
