@@ -1,0 +1,98 @@
+package dev.isolation.launch;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.isolation.IdMapping;
+import dev.isolation.Namespace;
+import dev.isolation.Sandbox;
+import dev.isolation.SandboxSpec;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/** The order and content of the plan the helper executes, and its encoding. */
+class PlanFactoryTest {
+
+    @Test
+    void allNamespacesPlanRunsInTheDeclaredOrder() {
+        SandboxSpec spec = Sandbox.builder().allNamespaces().utsNamespace("box").directory("/tmp")
+                .command("/bin/echo", "hi").build();
+        Plan plan = PlanFactory.forSpec(spec, false);
+        assertThat(plan.ops()).extracting(Op::type).containsExactly(
+                OpType.CLONE, OpType.SETGROUPS, OpType.UID_MAP, OpType.GID_MAP, OpType.HOSTNAME,
+                OpType.LOOPBACK_UP, OpType.MOUNT, OpType.MOUNT, OpType.CHDIR, OpType.EXEC);
+        long allFlags = 0;
+        for (Namespace namespace : Namespace.values()) {
+            allFlags |= namespace.cloneFlag();
+        }
+        assertThat(plan.step(0).num0()).isEqualTo(allFlags);
+        assertThat(plan.step(1).strings()).containsExactly("deny");
+        assertThat(plan.step(4).strings()).containsExactly("box");
+        assertThat(plan.step(6).strings()).containsExactly("", "/", "", "");
+        assertThat(plan.step(6).num0()).isEqualTo(PlanFactory.MS_REC | PlanFactory.MS_PRIVATE);
+        assertThat(plan.step(7).strings()).containsExactly("proc", "/proc", "proc", "");
+    }
+
+    @Test
+    void privilegedCallerKeepsSetgroupsAndGetsItsMapsVerbatim() {
+        SandboxSpec spec = Sandbox.builder().userNamespace()
+                .uidMapping(new IdMapping(0, 100000, 65536)).gidMapping(new IdMapping(0, 100000, 65536))
+                .command("/bin/true").build();
+        Plan plan = PlanFactory.forSpec(spec, true);
+        assertThat(plan.ops()).extracting(Op::type)
+                .containsExactly(OpType.CLONE, OpType.UID_MAP, OpType.GID_MAP, OpType.EXEC);
+        assertThat(plan.step(1).strings()).containsExactly("0 100000 65536\n");
+        assertThat(plan.step(0).num0()).isEqualTo(Namespace.USER.cloneFlag());
+    }
+
+    @Test
+    void noNamespacesIsAPlainForkAndExec() {
+        Plan plan = PlanFactory.forSpec(Sandbox.builder().command("ls", "-l").environment("A", "1").build(), false);
+        assertThat(plan.ops()).extracting(Op::type).containsExactly(OpType.CLONE, OpType.EXEC);
+        assertThat(plan.step(0).num0()).isZero();
+        Op exec = plan.step(1);
+        assertThat(exec.num0()).isEqualTo(2);
+        assertThat(exec.num1()).isEqualTo(2);
+        assertThat(exec.strings()).containsExactly("ls", SandboxBuilderDefaults.PATH, "ls", "-l", "A=1",
+                "PATH=" + SandboxBuilderDefaults.PATH);
+    }
+
+    @Test
+    void encodingIsHeaderThenOpsWithLengthPrefixedStrings() {
+        Plan plan = new Plan(List.of(new Op(OpType.CLONE, 0x20000000L, 0, List.of(), "pid"),
+                new Op(OpType.EXEC, 1, 0, List.of("/bin/true", "", "/bin/true"), "/bin/true")));
+        ByteBuffer bytes = ByteBuffer.wrap(plan.encode()).order(ByteOrder.nativeOrder());
+        assertThat(bytes.getInt()).isEqualTo(Wire.MAGIC);
+        assertThat(bytes.getInt()).isEqualTo(Wire.VERSION);
+        assertThat(bytes.getInt()).isEqualTo(2);
+        assertThat(bytes.getInt()).isEqualTo(1);            // CLONE
+        assertThat(bytes.getInt()).isZero();                // no strings
+        assertThat(bytes.getLong()).isEqualTo(0x20000000L);
+        assertThat(bytes.getLong()).isZero();
+        assertThat(bytes.getInt()).isEqualTo(9);            // EXEC
+        assertThat(bytes.getInt()).isEqualTo(3);
+        assertThat(bytes.getLong()).isEqualTo(1);
+        assertThat(bytes.getLong()).isZero();
+        assertThat(bytes.getInt()).isEqualTo(9);
+        byte[] first = new byte[9];
+        bytes.get(first);
+        assertThat(new String(first, StandardCharsets.UTF_8)).isEqualTo("/bin/true");
+        assertThat(bytes.getInt()).isZero();
+        assertThat(bytes.getInt()).isEqualTo(9);
+        assertThat(bytes.remaining()).isEqualTo(9);
+    }
+
+    @Test
+    void aPlanMustStartWithCloneAndEndWithExec() {
+        assertThatThrownBy(() -> new Plan(List.of(Op.of(OpType.HOSTNAME, "x", "x"))))
+                .isInstanceOf(IllegalArgumentException.class);
+    }
+
+    /** The default PATH, as the public builder documents it. */
+    private static final class SandboxBuilderDefaults {
+        static final String PATH = dev.isolation.SandboxBuilder.DEFAULT_PATH;
+    }
+}
