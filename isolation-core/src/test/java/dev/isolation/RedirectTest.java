@@ -105,6 +105,15 @@ class RedirectTest {
                 .isEqualTo(MessageDigest.getInstance("SHA-256").digest(data));
     }
 
+    @Test
+    void aMissingInputFileIsNamedAndNothingStarts() {
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> sandbox("cat")
+                        .redirectInput(Redirect.from(dir.resolve("missing").toFile())).start())
+                .isInstanceOf(SandboxStartException.class)
+                .hasMessageContaining("cannot open a redirect: " + dir.resolve("missing"))
+                .hasMessageNotContaining("isolation-helper");
+    }
+
     private static String read(InputStream in) throws IOException {
         return new String(in.readAllBytes(), StandardCharsets.UTF_8);
     }

@@ -68,8 +68,11 @@ public final class Launcher {
         try {
             return builder.start();
         } catch (IOException e) {
+            // The JDK opens the redirect files itself; its message would name the helper instead of the file.
+            boolean redirect = e.getCause() instanceof java.io.FileNotFoundException;
+            String why = redirect ? "cannot open a redirect: " + e.getCause().getMessage() : e.getMessage();
             throw new SandboxStartException("Cannot run program \"" + spec.command().get(0) + "\" in a sandbox: "
-                    + e.getMessage(), "helper", helper.toString(), 0);
+                    + why, redirect ? "redirect" : "helper", redirect ? "" : helper.toString(), 0);
         }
     }
 
