@@ -71,6 +71,24 @@ class InitAndOutcomeTest {
         assertThat(Sandboxes.pidsWithCommandLine("sleep " + marker)).isEmpty();
     }
 
+    @ParameterizedTest
+    @ValueSource(booleans = {true, false})
+    void destroyForciblyKillsEveryProcessOfTheSandbox(boolean pidNamespace) throws Exception {
+        String marker = Sandboxes.uniqueSleepSeconds();
+        SandboxBuilder builder = pidNamespace ? Sandbox.builder().allNamespaces() : Sandbox.builder();
+        SandboxProcess process = builder.command("/bin/sh", "-c",
+                "sleep " + marker + " & (setsid sleep " + marker + " &); echo ready; exec sleep " + marker).start();
+        BufferedReader out = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
+        assertThat(out.readLine()).isEqualTo("ready");
+        for (int i = 0; i < 200 && Sandboxes.pidsWithCommandLine("sleep " + marker).size() < 3; i++) {
+            Thread.sleep(10);
+        }
+        assertThat(Sandboxes.pidsWithCommandLine("sleep " + marker)).hasSize(3);
+        process.destroyForcibly();
+        assertThat(process.waitForOutcome()).isEqualTo(new Outcome.Signaled(9, false));
+        assertThat(Sandboxes.pidsWithCommandLine("sleep " + marker)).isEmpty();
+    }
+
     @Test
     void sandboxedPidIsTheProgramsHostPid() throws Exception {
         SandboxProcess process = Sandbox.builder().allNamespaces().command("/bin/sh", "-c", "read line").start();
