@@ -31,7 +31,12 @@ void fail(int fd, int step, int err, const char *detail) {
 /* The path or value an operation acted on, for the error message. */
 static const char *subject(const struct op *op) {
     switch (op->type) {
-    case OP_MOUNT: return op->nstr > 1 ? op->str[1] : "";
+    case OP_MOUNT:
+    case OP_MOUNT_IN_ROOT:
+    case OP_ROOT:
+    case OP_SYMLINK_IN_ROOT:
+        return op->nstr > 1 ? op->str[1] : "";
+    case OP_PIVOT_ROOT: return "/";
     case OP_LOOPBACK_UP: return "lo";
     default: return op->nstr > 0 ? op->str[0] : "";
     }

@@ -30,8 +30,18 @@ enum op_type {
     OP_MOUNT = 7,        /* str0 source, str1 target, str2 fstype, str3 data; num0 flags */
     OP_CHDIR = 8,        /* str0: directory */
     OP_EXEC = 9,         /* num0 argc, num1 envc; strings: path, argv..., env... ; always the last op */
-    OP_MAX = 10
+    OP_ROOT = 10,        /* str0 source, str1 staging dir, str2 fstype, str3 data; num0 flags: mount the new root */
+    OP_MOUNT_IN_ROOT = 11, /* like OP_MOUNT, str1 resolved inside the root; num1: CREATE_* for a missing target */
+    OP_MKDIR_IN_ROOT = 12, /* str0 path inside the root; num0 mode */
+    OP_SYMLINK_IN_ROOT = 13, /* str0 link target (not resolved), str1 path of the link inside the root */
+    OP_READONLY_IN_ROOT = 14, /* str0 path inside the root; num0: 1 = recursive */
+    OP_PIVOT_ROOT = 15,  /* no arguments: the root becomes "/", the old root is detached */
+    OP_LOCK_MOUNTS = 16, /* no arguments: enter a nested user+mount namespace, which locks every mount's flags */
+    OP_MAX = 17
 };
+
+/* What OP_MOUNT_IN_ROOT creates when its target is missing. */
+enum create_kind { CREATE_NOTHING = 0, CREATE_DIRECTORY = 1, CREATE_FILE = 2 };
 
 enum op_phase { PHASE_PARENT, PHASE_SETUP, PHASE_PROGRAM };
 
@@ -73,6 +83,9 @@ const char *op_name(uint32_t type);
 int op_run_setup(const struct op *op);
 int op_run_parent(const struct op *op, pid_t child);
 int op_run_program(const struct op *op);
+
+/* root.c */
+int root_op(const struct op *op);
 
 /* wire.c */
 int read_full(int fd, void *buf, size_t len);

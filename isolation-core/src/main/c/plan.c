@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sched.h>
 #include <sys/mount.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -21,6 +22,16 @@ static const char *const OP_NAMES[OP_MAX] = {
     [OP_CLONE] = "clone",         [OP_UID_MAP] = "uid_map", [OP_GID_MAP] = "gid_map",
     [OP_SETGROUPS] = "setgroups", [OP_HOSTNAME] = "hostname", [OP_LOOPBACK_UP] = "loopback",
     [OP_MOUNT] = "mount",         [OP_CHDIR] = "chdir",     [OP_EXEC] = "exec",
+    [OP_ROOT] = "root",           [OP_MOUNT_IN_ROOT] = "mount", [OP_MKDIR_IN_ROOT] = "mkdir",
+    [OP_SYMLINK_IN_ROOT] = "symlink", [OP_READONLY_IN_ROOT] = "read-only", [OP_PIVOT_ROOT] = "pivot_root",
+    [OP_LOCK_MOUNTS] = "lock-mounts",
+};
+
+/* How many strings each operation needs at least; the helper indexes them without further checks. */
+static const uint32_t MIN_STRINGS[OP_MAX] = {
+    [OP_UID_MAP] = 1, [OP_GID_MAP] = 1, [OP_SETGROUPS] = 1, [OP_HOSTNAME] = 1, [OP_MOUNT] = 4, [OP_CHDIR] = 1,
+    [OP_EXEC] = 3,    [OP_ROOT] = 4,    [OP_MOUNT_IN_ROOT] = 4, [OP_MKDIR_IN_ROOT] = 1, [OP_SYMLINK_IN_ROOT] = 2,
+    [OP_READONLY_IN_ROOT] = 1,
 };
 
 const char *op_name(uint32_t type) {
@@ -33,6 +44,7 @@ enum op_phase op_phase(uint32_t type) {
     case OP_GID_MAP:
     case OP_SETGROUPS:
         return PHASE_PARENT;
+    case OP_LOCK_MOUNTS:
     case OP_CHDIR:
     case OP_EXEC:
         return PHASE_PROGRAM;
@@ -70,7 +82,10 @@ int plan_read(int fd, struct plan *plan) {
         if (read_full(fd, head, sizeof head) < 0 || read_full(fd, op->num, sizeof op->num) < 0) return -1;
         op->type = head[0];
         op->nstr = head[1];
-        if (op->type == 0 || op->type >= OP_MAX || op->nstr > MAX_STRINGS) { errno = EPROTO; return -1; }
+        if (op->type == 0 || op->type >= OP_MAX || op->nstr > MAX_STRINGS || op->nstr < MIN_STRINGS[op->type]) {
+            errno = EPROTO;
+            return -1;
+        }
         op->str = calloc((size_t)op->nstr + 1, sizeof *op->str);
         if (!op->str) return -1;
         for (uint32_t s = 0; s < op->nstr; s++)
@@ -138,6 +153,13 @@ int op_run_setup(const struct op *op) {
     case OP_MOUNT:
         return mount(or_null(arg(op, 0)), arg(op, 1), or_null(arg(op, 2)), (unsigned long)op->num[0],
                      or_null(arg(op, 3)));
+    case OP_ROOT:
+    case OP_MOUNT_IN_ROOT:
+    case OP_MKDIR_IN_ROOT:
+    case OP_SYMLINK_IN_ROOT:
+    case OP_READONLY_IN_ROOT:
+    case OP_PIVOT_ROOT:
+        return root_op(op);
     default: errno = EPROTO; return -1;
     }
 }
@@ -177,8 +199,26 @@ static int exec_program(const struct op *op) {
     return -1;
 }
 
+/*
+ * Mounts copied into a mount namespace owned by a less privileged user namespace are locked: their read-only,
+ * nosuid, nodev, noexec flags cannot be cleared and they cannot be unmounted to reveal what is below. Entering a
+ * nested user namespace (mapping only our own ids) with a new mount namespace does exactly that copy.
+ */
+static int lock_mounts(void) {
+    uid_t uid = geteuid();
+    gid_t gid = getegid();
+    if (unshare(CLONE_NEWUSER | CLONE_NEWNS) < 0) return -1;
+    char map[64];
+    snprintf(map, sizeof map, "%u %u 1\n", (unsigned)uid, (unsigned)uid);
+    if (write_proc_file(getpid(), "uid_map", map) < 0) return -1;
+    if (write_proc_file(getpid(), "setgroups", "deny") < 0 && errno != ENOENT) return -1;
+    snprintf(map, sizeof map, "%u %u 1\n", (unsigned)gid, (unsigned)gid);
+    return write_proc_file(getpid(), "gid_map", map);
+}
+
 int op_run_program(const struct op *op) {
     switch (op->type) {
+    case OP_LOCK_MOUNTS: return lock_mounts();
     case OP_CHDIR: return chdir(arg(op, 0));
     case OP_EXEC: return exec_program(op);
     default: errno = EPROTO; return -1;

@@ -1,5 +1,6 @@
 package dev.isolation;
 
+import dev.isolation.fs.FilesystemSpec;
 import dev.isolation.fs.SandboxPaths;
 import dev.isolation.launch.Credentials;
 import java.io.IOException;
@@ -35,6 +36,7 @@ public final class SandboxBuilder {
     final List<IdMapping> gidMappings = new ArrayList<>();
     String directory;
     final Map<String, String> environment = new LinkedHashMap<>();
+    FilesystemSpec filesystem;
     Redirect input = Redirect.PIPE;
     Redirect output = Redirect.PIPE;
     Redirect error = Redirect.PIPE;
@@ -50,6 +52,7 @@ public final class SandboxBuilder {
         uidMappings.addAll(spec.uidMappings());
         gidMappings.addAll(spec.gidMappings());
         directory = spec.directory().orElse(null);
+        filesystem = spec.filesystem().orElse(null);
         environment.putAll(spec.environment());
         input = spec.redirectInput();
         output = spec.redirectOutput();
@@ -157,6 +160,17 @@ public final class SandboxBuilder {
         return this;
     }
 
+    /**
+     * What the program sees as its files: a root (the host's read-only root, a directory, image layers), overlay or
+     * not, read-only or not, mounts in order, and what becomes of the changes. Implies a mount namespace.
+     * A mount namespace without a filesystem gets {@link FilesystemSpec#hostReadOnly()}: the host root read-only,
+     * a fresh /proc (with a pid namespace), a minimal /dev and a private /tmp.
+     */
+    public SandboxBuilder filesystem(FilesystemSpec filesystem) {
+        this.filesystem = Objects.requireNonNull(filesystem, "filesystem");
+        return namespace(Namespace.MOUNT);
+    }
+
     /** The working directory inside the sandbox: an absolute path. */
     public SandboxBuilder directory(String directory) {
         requireText("directory", directory);
@@ -250,9 +264,11 @@ public final class SandboxBuilder {
                 ? List.of(IdMapping.single(0, Credentials.effectiveUid())) : uidMappings;
         List<IdMapping> gids = user && gidMappings.isEmpty()
                 ? List.of(IdMapping.single(0, Credentials.effectiveGid())) : gidMappings;
+        FilesystemSpec effectiveFilesystem = namespaces.contains(Namespace.MOUNT) && filesystem == null
+                ? FilesystemSpec.hostReadOnly() : filesystem;
         Map<String, String> env = new LinkedHashMap<>(environment);
         env.putIfAbsent("PATH", DEFAULT_PATH);
-        return new SandboxSpec(this, effectiveHostname, uids, gids, env);
+        return new SandboxSpec(this, effectiveHostname, uids, gids, env, effectiveFilesystem);
     }
 
     /** Builds the spec and starts it: {@code build().start()}. */

@@ -1,8 +1,12 @@
 package dev.isolation;
 
+import dev.isolation.fs.ChangeSet;
+import dev.isolation.fs.SandboxFilesystem;
 import dev.isolation.launch.LaunchedProgram;
+import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -17,11 +21,28 @@ import java.util.concurrent.TimeoutException;
 public final class SandboxProcess extends Process {
     private final LaunchedProgram launched;
     private final CompletableFuture<Outcome> outcome;
+    private volatile SandboxFilesystem.Result filesystemResult;
+    private volatile IOException filesystemFailure;
 
     SandboxProcess(LaunchedProgram launched) {
         this.launched = launched;
-        this.outcome = launched.helper().onExit()
-                .thenApply(helper -> Outcome.fromWaitStatus(launched.collectExitStatus()));
+        this.outcome = launched.helper().onExit().thenApply(helper -> {
+            Outcome ended = Outcome.fromWaitStatus(launched.collectExitStatus());
+            finishFilesystem();
+            return ended;
+        });
+    }
+
+    /** Lists the changes, applies the filesystem's ChangesPolicy and removes its private directory. */
+    private void finishFilesystem() {
+        Optional<SandboxFilesystem> filesystem = launched.filesystem();
+        if (filesystem.isPresent()) {
+            try {
+                filesystemResult = filesystem.get().finish();
+            } catch (IOException e) {
+                filesystemFailure = e;
+            }
+        }
     }
 
     @Override
@@ -68,6 +89,34 @@ public final class SandboxProcess extends Process {
     /** Completes with the outcome when the sandbox has ended. */
     public CompletableFuture<Outcome> outcome() {
         return outcome.copy();
+    }
+
+    /**
+     * What the program changed in its copy-on-write root: live while it runs, as it was when it ended afterwards.
+     * Empty when the sandbox has no overlay root.
+     */
+    public Optional<ChangeSet> changes() throws IOException {
+        if (outcome.isDone()) {
+            return filesystemResult().flatMap(SandboxFilesystem.Result::changes);
+        }
+        Optional<SandboxFilesystem> filesystem = launched.filesystem();
+        return filesystem.isPresent() ? filesystem.get().changes() : Optional.empty();
+    }
+
+    /**
+     * Once the program has ended: what became of its filesystem (changes listed, kept or committed as a layer).
+     * Empty while it runs, or when the sandbox has no root of its own.
+     */
+    public Optional<SandboxFilesystem.Result> filesystemResult() throws IOException {
+        if (!outcome.isDone()) {
+            return Optional.empty();
+        }
+        outcome.join();
+        if (filesystemFailure != null) {
+            throw new IOException("finishing the filesystem of " + this + " failed: " + filesystemFailure.getMessage(),
+                    filesystemFailure);
+        }
+        return Optional.ofNullable(filesystemResult);
     }
 
     @Override

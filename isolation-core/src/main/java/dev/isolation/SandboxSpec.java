@@ -1,5 +1,6 @@
 package dev.isolation;
 
+import dev.isolation.fs.FilesystemSpec;
 import java.lang.ProcessBuilder.Redirect;
 import java.util.Collections;
 import java.util.EnumSet;
@@ -21,13 +22,14 @@ public final class SandboxSpec {
     private final List<IdMapping> gidMappings;
     private final String directory;
     private final Map<String, String> environment;
+    private final FilesystemSpec filesystem;
     private final Redirect input;
     private final Redirect output;
     private final Redirect error;
     private final boolean redirectErrorStream;
 
     SandboxSpec(SandboxBuilder builder, String hostname, List<IdMapping> uidMappings, List<IdMapping> gidMappings,
-            Map<String, String> environment) {
+            Map<String, String> environment, FilesystemSpec filesystem) {
         this.command = List.copyOf(builder.command);
         this.namespaces = Collections.unmodifiableSet(EnumSet.copyOf(builder.namespaces));
         this.hostname = hostname;
@@ -35,6 +37,7 @@ public final class SandboxSpec {
         this.gidMappings = List.copyOf(gidMappings);
         this.directory = builder.directory;
         this.environment = Collections.unmodifiableMap(new LinkedHashMap<>(environment));
+        this.filesystem = filesystem;
         this.input = builder.input;
         this.output = builder.output;
         this.error = builder.error;
@@ -85,6 +88,11 @@ public final class SandboxSpec {
         return Optional.ofNullable(directory);
     }
 
+    /** The filesystem the program sees; present exactly when the sandbox has a mount namespace. */
+    public Optional<FilesystemSpec> filesystem() {
+        return Optional.ofNullable(filesystem);
+    }
+
     /** The program's whole environment: nothing else is passed. */
     public Map<String, String> environment() {
         return environment;
@@ -111,6 +119,7 @@ public final class SandboxSpec {
         return "SandboxSpec{command=" + command + ", namespaces=" + namespaces
                 + (hostname == null ? "" : ", hostname=" + hostname)
                 + (uidMappings.isEmpty() ? "" : ", uidMappings=" + uidMappings + ", gidMappings=" + gidMappings)
-                + (directory == null ? "" : ", directory=" + directory) + "}";
+                + (directory == null ? "" : ", directory=" + directory)
+                + (filesystem == null ? "" : ", filesystem=" + filesystem) + "}";
     }
 }

@@ -3,6 +3,7 @@ package dev.isolation;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.isolation.fs.FilesystemSpec;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -34,7 +35,11 @@ class StartFailureTest {
     void programNotExecutable(boolean namespaces, @TempDir Path dir) throws Exception {
         Path script = Files.writeString(dir.resolve("not-executable.sh"), "#!/bin/sh\necho hi\n");
         Files.setPosixFilePermissions(dir, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
-        assertFailsCleanly(builder(namespaces).command(script.toString()), "exec", script.toString(),
+        SandboxBuilder builder = builder(namespaces);
+        if (namespaces) { // the sandbox's /tmp is its own: show it the directory
+            builder.filesystem(FilesystemSpec.builder().bindReadOnly(dir, dir.toString()).build());
+        }
+        assertFailsCleanly(builder.command(script.toString()), "exec", script.toString(),
                 "error=13, Permission denied");
     }
 

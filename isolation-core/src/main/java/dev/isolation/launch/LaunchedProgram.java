@@ -1,6 +1,8 @@
 package dev.isolation.launch;
 
+import dev.isolation.fs.SandboxFilesystem;
 import java.io.IOException;
+import java.util.Optional;
 
 /**
  * A started sandbox as the launcher hands it over: the helper process (whose stdio are the program's), its
@@ -10,11 +12,18 @@ public final class LaunchedProgram {
     private final Process helper;
     private final ControlChannel channel;
     private final long programPid;
+    private final SandboxFilesystem filesystem;
 
-    LaunchedProgram(Process helper, ControlChannel channel, long programPid) {
+    LaunchedProgram(Process helper, ControlChannel channel, long programPid, SandboxFilesystem filesystem) {
         this.helper = helper;
         this.channel = channel;
         this.programPid = programPid;
+        this.filesystem = filesystem;
+    }
+
+    /** The host side of the sandbox's filesystem, when it has its own root. */
+    public Optional<SandboxFilesystem> filesystem() {
+        return Optional.ofNullable(filesystem);
     }
 
     public Process helper() {

@@ -1,6 +1,9 @@
 package dev.isolation.launch;
 
+import dev.isolation.Namespace;
 import dev.isolation.SandboxSpec;
+import dev.isolation.fs.MountCompiler;
+import dev.isolation.fs.SandboxFilesystem;
 import dev.isolation.SandboxStartException;
 import java.io.IOException;
 import java.net.StandardProtocolFamily;
@@ -27,8 +30,26 @@ public final class Launcher {
 
     public static LaunchedProgram start(SandboxSpec spec) throws IOException {
         Preflight.check(spec);
-        Plan plan = PlanFactory.forSpec(spec, Credentials.hasCapability(Credentials.CAP_SETGID));
         Path helper = HelperBinary.path();
+        SandboxFilesystem filesystem = spec.filesystem().isPresent()
+                ? SandboxFilesystem.prepare(spec.filesystem().get(), RuntimeDirectory.sandboxes(),
+                        new MountCompiler.Namespaces(spec.has(Namespace.USER), spec.has(Namespace.PID),
+                                spec.has(Namespace.NETWORK)))
+                : null;
+        try {
+            return start(spec, helper, filesystem);
+        } catch (IOException | RuntimeException e) {
+            if (filesystem != null) {
+                filesystem.discard();
+            }
+            throw e;
+        }
+    }
+
+    private static LaunchedProgram start(SandboxSpec spec, Path helper, SandboxFilesystem filesystem)
+            throws IOException {
+        Plan plan = PlanFactory.forSpec(spec, Credentials.hasCapability(Credentials.CAP_SETGID),
+                filesystem == null ? List.of() : filesystem.steps());
         byte[] name = new byte[9];
         RANDOM.nextBytes(name);
         Path socketPath = RuntimeDirectory.sockets().resolve(HexFormat.of().formatHex(name) + ".sock");
@@ -43,7 +64,7 @@ public final class Launcher {
                 channel.send(plan.encode());
                 ControlChannel.Report report = channel.readReport();
                 if (report.type() == Wire.REPORT_STARTED) {
-                    return new LaunchedProgram(process, channel, report.value());
+                    return new LaunchedProgram(process, channel, report.value(), filesystem);
                 }
                 if (report.type() == Wire.REPORT_FAILED) {
                     throw StartFailures.fromReport(spec, plan, report);

@@ -13,7 +13,14 @@ public enum OpType {
     LOOPBACK_UP(6, "loopback"),
     MOUNT(7, "mount"),
     CHDIR(8, "chdir"),
-    EXEC(9, "exec");
+    EXEC(9, "exec"),
+    ROOT(10, "root"),
+    MOUNT_IN_ROOT(11, "mount"),
+    MKDIR_IN_ROOT(12, "mkdir"),
+    SYMLINK_IN_ROOT(13, "symlink"),
+    READONLY_IN_ROOT(14, "read-only"),
+    PIVOT_ROOT(15, "pivot_root"),
+    LOCK_MOUNTS(16, "lock-mounts");
 
     private final int wireCode;
     private final String stepName;

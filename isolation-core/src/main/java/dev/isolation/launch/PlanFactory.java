@@ -3,6 +3,7 @@ package dev.isolation.launch;
 import dev.isolation.IdMapping;
 import dev.isolation.Namespace;
 import dev.isolation.SandboxSpec;
+import dev.isolation.fs.FsStep;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Collectors;
@@ -13,9 +14,6 @@ import java.util.stream.Collectors;
  * (filesystem, cgroups, security) add their operations here, in their place in that order.
  */
 public final class PlanFactory {
-    static final long MS_NOSUID = 0x2;
-    static final long MS_NODEV = 0x4;
-    static final long MS_NOEXEC = 0x8;
     static final long MS_REC = 0x4000;
     static final long MS_PRIVATE = 0x40000;
 
@@ -27,6 +25,11 @@ public final class PlanFactory {
      *                         CAP_SETGID); an unprivileged caller must write "deny" before its gid_map.
      */
     public static Plan forSpec(SandboxSpec spec, boolean mayKeepSetgroups) {
+        return forSpec(spec, mayKeepSetgroups, List.of());
+    }
+
+    /** The plan of a sandbox whose filesystem is built by {@code filesystemSteps} (empty: no new root). */
+    public static Plan forSpec(SandboxSpec spec, boolean mayKeepSetgroups, List<FsStep> filesystemSteps) {
         List<Op> ops = new ArrayList<>();
         long flags = spec.namespaces().stream().mapToLong(Namespace::cloneFlag).reduce(0, (a, b) -> a | b);
         ops.add(new Op(OpType.CLONE, flags, 0, List.of(), describe(spec)));
@@ -44,13 +47,40 @@ public final class PlanFactory {
         if (spec.has(Namespace.MOUNT)) {
             // Nothing mounted inside may propagate back to the host's mount table.
             ops.add(mount("", "/", "", MS_REC | MS_PRIVATE, ""));
-            if (spec.has(Namespace.PID)) {
-                ops.add(mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, ""));
-            }
+            filesystemSteps.forEach(step -> ops.add(toOp(step)));
+        }
+        if (spec.has(Namespace.MOUNT) && spec.has(Namespace.USER)) {
+            // root inside could otherwise remount a read-only bind writable: lock every mount's flags
+            ops.add(Op.of(OpType.LOCK_MOUNTS, "/"));
         }
         spec.directory().ifPresent(dir -> ops.add(Op.of(OpType.CHDIR, dir, dir)));
         ops.add(exec(spec));
         return new Plan(ops);
+    }
+
+    private static Op toOp(FsStep step) {
+        if (step instanceof FsStep.MountRoot root) {
+            return new Op(OpType.ROOT, root.flags(), 0,
+                    List.of(root.source(), root.stagingDirectory(), root.fsType(), root.data()), "/");
+        }
+        if (step instanceof FsStep.MountInside mount) {
+            return new Op(OpType.MOUNT_IN_ROOT, mount.flags(), mount.create().ordinal(),
+                    List.of(mount.source(), mount.target(), mount.fsType(), mount.data()), mount.target());
+        }
+        if (step instanceof FsStep.MakeDirectory mkdir) {
+            return new Op(OpType.MKDIR_IN_ROOT, mkdir.mode(), 0, List.of(mkdir.path()), mkdir.path());
+        }
+        if (step instanceof FsStep.MakeSymlink link) {
+            return new Op(OpType.SYMLINK_IN_ROOT, 0, 0, List.of(link.linkTarget(), link.path()), link.path());
+        }
+        if (step instanceof FsStep.SetReadOnly readOnly) {
+            return new Op(OpType.READONLY_IN_ROOT, readOnly.recursive() ? 1 : 0, 0, List.of(readOnly.path()),
+                    readOnly.path());
+        }
+        if (step instanceof FsStep.PivotRoot) {
+            return new Op(OpType.PIVOT_ROOT, 0, 0, List.of(), "/");
+        }
+        throw new IllegalArgumentException("unknown filesystem step " + step);
     }
 
     private static Op mount(String source, String target, String fsType, long flags, String data) {

@@ -4,6 +4,9 @@ import dev.isolation.IdMapping;
 import dev.isolation.Namespace;
 import dev.isolation.SandboxSpec;
 import dev.isolation.SandboxStartException;
+import dev.isolation.fs.FilesystemSpec;
+import dev.isolation.fs.RootMode;
+import dev.isolation.fs.RootSource;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -18,6 +21,8 @@ final class Preflight {
     private Preflight() {
     }
 
+    private static final boolean OVERLAY_SUPPORTED = kernelHasFilesystem("overlay");
+
     static void check(SandboxSpec spec) throws IOException {
         for (Namespace namespace : spec.namespaces()) {
             Path link = Path.of("/proc/self/ns", namespace.procName());
@@ -25,6 +30,9 @@ final class Preflight {
                 throw failure(spec, "this kernel has no " + namespace.procName() + " namespace (" + link
                         + " is missing)", link.toString());
             }
+        }
+        if (spec.filesystem().isPresent()) {
+            checkFilesystem(spec, spec.filesystem().get());
         }
         if (spec.namespaces().isEmpty() || Credentials.hasCapability(Credentials.CAP_SYS_ADMIN)) {
             return;
@@ -45,6 +53,21 @@ final class Preflight {
         }
     }
 
+    private static void checkFilesystem(SandboxSpec spec, FilesystemSpec filesystem) throws SandboxStartException {
+        if (filesystem.mode() != RootMode.OVERLAY) {
+            return;
+        }
+        if (!OVERLAY_SUPPORTED) {
+            throw failure(spec, "this kernel has no overlayfs (not in /proc/filesystems): ask for a copied root"
+                    + " instead (FilesystemSpec.builder().copiedRoot())", "");
+        }
+        if (filesystem.root() instanceof RootSource.HostRoot && spec.has(Namespace.USER)) {
+            throw failure(spec, "overlayfs refuses the host root as a lower layer inside a user namespace (the"
+                    + " host root has mounts below it that a user namespace cannot expose); use the read-only host root"
+                    + " (the default), a directory or image root, or no user namespace as root", "/");
+        }
+    }
+
     private static void requireSysctl(SandboxSpec spec, String file) throws IOException {
         Path path = Path.of(file);
         if (Files.isReadable(path) && Files.readString(path).trim().equals("0")) {
@@ -58,6 +81,15 @@ final class Preflight {
         if (mappings.size() != 1 || mappings.get(0).count() != 1 || mappings.get(0).outsideId() != ownId) {
             throw failure(spec, field + " " + mappings + ": without CAP_SETUID/CAP_SETGID a user namespace can map"
                     + " only the caller's own id " + ownId + " (one id); mapping more needs privileges", "");
+        }
+    }
+
+    private static boolean kernelHasFilesystem(String name) {
+        try {
+            return Files.readAllLines(Path.of("/proc/filesystems")).stream()
+                    .anyMatch(line -> line.endsWith("\t" + name));
+        } catch (IOException e) {
+            return false;
         }
     }
 

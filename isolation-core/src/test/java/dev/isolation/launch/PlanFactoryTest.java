@@ -7,6 +7,7 @@ import dev.isolation.IdMapping;
 import dev.isolation.Namespace;
 import dev.isolation.Sandbox;
 import dev.isolation.SandboxSpec;
+import dev.isolation.fs.FsStep;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
@@ -20,10 +21,13 @@ class PlanFactoryTest {
     void allNamespacesPlanRunsInTheDeclaredOrder() {
         SandboxSpec spec = Sandbox.builder().allNamespaces().utsNamespace("box").directory("/tmp")
                 .command("/bin/echo", "hi").build();
-        Plan plan = PlanFactory.forSpec(spec, false);
+        List<FsStep> filesystem = List.of(new FsStep.MountRoot("/", "/staging", "", 0x5000, ""),
+                new FsStep.SetReadOnly("/", true), new FsStep.PivotRoot());
+        Plan plan = PlanFactory.forSpec(spec, false, filesystem);
         assertThat(plan.ops()).extracting(Op::type).containsExactly(
                 OpType.CLONE, OpType.SETGROUPS, OpType.UID_MAP, OpType.GID_MAP, OpType.HOSTNAME,
-                OpType.LOOPBACK_UP, OpType.MOUNT, OpType.MOUNT, OpType.CHDIR, OpType.EXEC);
+                OpType.LOOPBACK_UP, OpType.MOUNT, OpType.ROOT, OpType.READONLY_IN_ROOT, OpType.PIVOT_ROOT,
+                OpType.LOCK_MOUNTS, OpType.CHDIR, OpType.EXEC);
         long allFlags = 0;
         for (Namespace namespace : Namespace.values()) {
             allFlags |= namespace.cloneFlag();
@@ -33,7 +37,8 @@ class PlanFactoryTest {
         assertThat(plan.step(4).strings()).containsExactly("box");
         assertThat(plan.step(6).strings()).containsExactly("", "/", "", "");
         assertThat(plan.step(6).num0()).isEqualTo(PlanFactory.MS_REC | PlanFactory.MS_PRIVATE);
-        assertThat(plan.step(7).strings()).containsExactly("proc", "/proc", "proc", "");
+        assertThat(plan.step(7).strings()).containsExactly("/", "/staging", "", "");
+        assertThat(plan.step(8).num0()).as("recursive").isEqualTo(1);
     }
 
     @Test

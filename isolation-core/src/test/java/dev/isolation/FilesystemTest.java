@@ -1,0 +1,258 @@
+package dev.isolation;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.isolation.fs.ChangeSet;
+import dev.isolation.fs.ChangesPolicy;
+import dev.isolation.fs.FilesystemSpec;
+import dev.isolation.fs.Layer;
+import dev.isolation.fs.LayerStore;
+import dev.isolation.fs.MountSpec;
+import dev.isolation.fs.RootSource;
+import dev.isolation.fs.Volume;
+import dev.isolation.fs.VolumeStore;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.OptionalLong;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Roots, copy-on-write, mounts and volumes on the real kernel, as root and unprivileged. */
+class FilesystemTest {
+    @TempDir
+    Path temp;
+    Path lower;
+
+    @BeforeEach
+    void busyboxLower() throws IOException {
+        lower = TestRoots.busybox(temp.resolve("lower"));
+        Files.writeString(lower.resolve("etc/existing"), "old\n");
+        Files.writeString(lower.resolve("etc/todelete"), "doomed\n");
+    }
+
+    private static SandboxBuilder sandbox(FilesystemSpec filesystem) {
+        return Sandboxes.withNamespaces(Namespace.PID, Namespace.MOUNT).filesystem(filesystem);
+    }
+
+    private static SandboxProcess finished(SandboxBuilder builder, String script) throws Exception {
+        SandboxProcess process = builder.command("/bin/sh", "-c", script).redirectErrorStream(true).start();
+        process.getOutputStream().close();
+        process.waitFor();
+        return process;
+    }
+
+    @Test
+    void writesToTheRootLeaveTheLowerUntouchedAndAreListed() throws Exception {
+        String before = treeHash(lower);
+        List<Path> sandboxesBefore = sandboxDirectories();
+        Sandboxes.Result result = Sandboxes.shell(sandbox(FilesystemSpec.builder().rootDirectory(lower).build()),
+                "echo new > /etc/added && echo more >> /etc/existing && rm /etc/todelete && cat /etc/existing");
+        assertThat(result.output()).isEqualTo("old\nmore\n");
+        assertThat(treeHash(lower)).as("the lower layer never changes").isEqualTo(before);
+
+        SandboxProcess process = finished(sandbox(FilesystemSpec.builder().rootDirectory(lower).build()),
+                "echo new > /etc/added && echo more >> /etc/existing && rm /etc/todelete");
+        assertThat(process.exitValue()).isZero();
+        ChangeSet changes = process.changes().orElseThrow();
+        assertThat(changes.added()).contains("/etc/added");
+        assertThat(changes.modified()).contains("/etc/existing");
+        assertThat(changes.deleted()).containsExactly("/etc/todelete");
+        assertThat(treeHash(lower)).isEqualTo(before);
+        assertThat(sandboxDirectories()).as("the private upper and work directories are gone")
+                .isEqualTo(sandboxesBefore);
+    }
+
+    @Test
+    void keptChangesAreSeenByTheNextSandboxStackingThem() throws Exception {
+        Path kept = temp.resolve("kept");
+        SandboxProcess first = finished(sandbox(FilesystemSpec.builder().rootDirectory(lower)
+                .onExit(ChangesPolicy.keepIn(kept)).build()), "echo kept > /etc/note && rm /etc/todelete");
+        assertThat(first.filesystemResult().orElseThrow().kept()).contains(kept);
+        assertThat(Files.readString(kept.resolve("etc/note"))).isEqualTo("kept\n");
+
+        RootSource stacked = RootSource.layers(List.of(new Layer("base", lower), new Layer("kept", kept)));
+        Sandboxes.Result second = Sandboxes.shell(sandbox(FilesystemSpec.builder().root(stacked).build()),
+                "cat /etc/note; test -e /etc/todelete && echo still-there || echo deleted");
+        assertThat(second.lines()).containsExactly("kept", "deleted");
+    }
+
+    @Test
+    void committedLayerIsSeenByTheNextSandbox() throws Exception {
+        LayerStore store = new LayerStore(temp.resolve("layers"));
+        SandboxProcess first = finished(sandbox(FilesystemSpec.builder().rootDirectory(lower)
+                .onExit(ChangesPolicy.commitTo(store)).build()), "echo committed > /etc/note");
+        Layer layer = first.filesystemResult().orElseThrow().committed().orElseThrow();
+        assertThat(store.find(layer.id())).isPresent();
+
+        RootSource stacked = RootSource.layers(List.of(new Layer("base", lower), layer));
+        Sandboxes.Result second = Sandboxes.shell(sandbox(FilesystemSpec.builder().root(stacked).build()),
+                "cat /etc/note");
+        assertThat(second.output()).isEqualTo("committed\n");
+    }
+
+    @Test
+    void twoSandboxesShareAVolumeWhichOutlivesThem() throws Exception {
+        VolumeStore volumes = new VolumeStore(temp.resolve("volumes"));
+        Volume volume = volumes.getOrCreate("shared");
+        FilesystemSpec filesystem = FilesystemSpec.builder().rootDirectory(lower).volume(volume, "/data").build();
+        SandboxProcess writer = sandbox(filesystem).command("/bin/sh", "-c",
+                "echo from-a > /data/a; while ! test -e /data/b; do sleep 0.05; done; cat /data/b").start();
+        Sandboxes.Result reader = Sandboxes.shell(sandbox(filesystem),
+                "while ! test -e /data/a; do sleep 0.05; done; cat /data/a; echo from-b > /data/b");
+        assertThat(reader.output()).isEqualTo("from-a\n");
+        assertThat(new String(writer.getInputStream().readAllBytes())).isEqualTo("from-b\n");
+        assertThat(writer.waitFor()).isZero();
+        assertThat(volumes.get("shared")).isPresent();
+        assertThat(Files.readString(volume.directory().resolve("a"))).isEqualTo("from-a\n");
+        assertThat(volumes.list()).extracting(Volume::name).containsExactly("shared");
+    }
+
+    @Test
+    void tmpfsSizeIsEnforced() {
+        Sandboxes.Result result = Sandboxes.shell(sandbox(FilesystemSpec.builder().rootDirectory(lower)
+                .tmpfs("/small", 64 * 1024, 0755).build()),
+                "dd if=/dev/zero of=/small/big bs=1024 count=1024 2>&1; echo rc=$?");
+        assertThat(result.output()).contains("No space left on device").contains("rc=1");
+    }
+
+    @Test
+    void readOnlyBindCannotBeWrittenNorRemountedWritable() throws IOException {
+        Path shared = Files.createDirectory(temp.resolve("shared"));
+        Files.writeString(shared.resolve("file"), "host\n");
+        // root inside a user namespace, with every capability there (real root without one can remount anything)
+        SandboxBuilder builder = Sandbox.builder().userNamespace().pidNamespace().filesystem(FilesystemSpec.builder()
+                .rootDirectory(lower).bindReadOnly(shared, "/ro").build());
+        Sandboxes.Result result = Sandboxes.shell(builder,
+                "cat /ro/file; touch /ro/new 2>/dev/null && echo wrote; "
+                        + "mount -o remount,rw /ro 2>/dev/null && echo remounted; "
+                        + "mount -o remount,bind,rw /ro 2>/dev/null && echo rebound; "
+                        + "touch /ro/new 2>/dev/null && echo wrote-after; echo end");
+        assertThat(result.lines()).containsExactly("host", "end");
+        try (Stream<Path> files = Files.list(shared)) {
+            assertThat(files).containsExactly(shared.resolve("file"));
+        }
+    }
+
+    @Test
+    void writableBindWritesThroughToTheHost() throws IOException {
+        Path shared = Files.createDirectory(temp.resolve("shared"));
+        Sandboxes.Result result = Sandboxes.shell(sandbox(FilesystemSpec.builder().rootDirectory(lower)
+                .bind(shared, "/rw").build()), "echo through > /rw/file && echo ok");
+        assertThat(result.output()).isEqualTo("ok\n");
+        assertThat(Files.readString(shared.resolve("file"))).isEqualTo("through\n");
+    }
+
+    @Test
+    void devHasOnlyTheMinimalNodesAndProcOnlyTheSandbox() {
+        Sandboxes.Result result = Sandboxes.shell(sandbox(FilesystemSpec.builder().rootDirectory(lower).build()),
+                "ls /dev | sort | tr '\\n' ' '; echo; ls -d /proc/[0-9]* | wc -l; echo hi > /dev/null && echo null-ok");
+        assertThat(result.lines().get(0).trim().split(" ")).containsExactlyInAnyOrder("fd", "full", "null", "ptmx",
+                "pts", "random", "shm", "stderr", "stdin", "stdout", "tty", "urandom", "zero");
+        assertThat(Integer.parseInt(result.lines().get(1).trim())).isBetween(2, 5);
+        assertThat(result.lines().get(2)).isEqualTo("null-ok");
+    }
+
+    @Test
+    void oldRootIsDetachedAndUnreachable() throws IOException {
+        Path hostOnly = Files.writeString(temp.resolve("host-only-file"), "secret\n");
+        Sandboxes.Result result = Sandboxes.shell(sandbox(FilesystemSpec.builder().rootDirectory(lower).build()),
+                "test -e " + hostOnly + " && echo visible; ls /; cat /proc/self/mountinfo | cut -d' ' -f5 | sort -u");
+        assertThat(result.output()).doesNotContain("visible").doesNotContain("secret");
+        assertThat(result.lines()).doesNotContain("usr", "home", "root");
+        assertThat(result.output()).doesNotContain("/usr").doesNotContain(temp.toString());
+    }
+
+    @Test
+    void readOnlyRootRefusesWritesButItsMountsAreWritable() {
+        Sandboxes.Result result = Sandboxes.shell(sandbox(FilesystemSpec.builder().rootDirectory(lower)
+                .readOnly(true).build()), "touch /etc/x 2>&1; echo tmp > /tmp/x && cat /tmp/x");
+        assertThat(result.output()).contains("Read-only file system").endsWith("tmp\n");
+    }
+
+    @Test
+    void hostRootIsTheDefaultReadOnlyWithAPrivateTmp() throws IOException {
+        Path marker = temp.resolve("written-by-sandbox");
+        Sandboxes.Result result = Sandboxes.shell(Sandboxes.withNamespaces(Namespace.PID, Namespace.MOUNT),
+                "test -x /usr/bin/env && echo host-root; touch /etc/isolation-test 2>&1 | grep -c 'Read-only';"
+                        + " touch " + marker + " 2>/dev/null || echo tmp-is-private; echo x > /tmp/mine && echo tmp-ok");
+        assertThat(result.lines()).containsExactly("host-root", "1", "tmp-is-private", "tmp-ok");
+        assertThat(Files.exists(Path.of("/etc/isolation-test"))).isFalse();
+        assertThat(Files.exists(marker)).isFalse();
+    }
+
+    @Test
+    void copiedRootIsPrivateToo() throws IOException {
+        String before = treeHash(lower);
+        Sandboxes.Result result = Sandboxes.shell(sandbox(FilesystemSpec.builder().rootDirectory(lower)
+                .copiedRoot().build()), "echo changed > /etc/existing && cat /etc/existing");
+        assertThat(result.output()).isEqualTo("changed\n");
+        assertThat(treeHash(lower)).isEqualTo(before);
+    }
+
+    @Test
+    void symlinksInTheRootCannotRedirectMountsOntoTheHost() throws IOException {
+        Path victim = Files.createDirectory(temp.resolve("victim"));
+        Files.createSymbolicLink(lower.resolve("evil"), victim);                               // absolute, to the host
+        Files.createSymbolicLink(lower.resolve("evil2"), Path.of("../../../../../../" + victim)); // climbing
+        Sandboxes.Result result = Sandboxes.shell(sandbox(FilesystemSpec.builder().rootDirectory(lower)
+                .mount(new MountSpec.Tmpfs("/evil/sub", OptionalLong.of(1 << 20), 0755))
+                .mount(new MountSpec.Tmpfs("/evil2/sub2", OptionalLong.of(1 << 20), 0755))
+                .bind(victim, "/victim-bound")
+                .build()), "echo inside > /evil/sub/f && echo inside > /evil2/sub2/f && ls /victim-bound | wc -l");
+        assertThat(result.output()).isEqualTo("0\n");
+        try (Stream<Path> files = Files.list(victim)) {
+            assertThat(files).as("nothing was mounted or created in the host directory").isEmpty();
+        }
+    }
+
+    @Test
+    void invalidMountsAreRejectedNamingFieldAndPath() {
+        assertThatThrownBy(() -> FilesystemSpec.builder().bind(temp.resolve("missing"), "/x"))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("bind source")
+                .hasMessageContaining(temp.resolve("missing").toString());
+        assertThatThrownBy(() -> FilesystemSpec.builder().bind(lower, "relative/target"))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("bind target")
+                .hasMessageContaining("relative/target");
+        assertThatThrownBy(() -> FilesystemSpec.builder().tmpfs("/t", 0, 0755))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("tmpfs size 0")
+                .hasMessageContaining("/t");
+        assertThatThrownBy(() -> FilesystemSpec.builder().bind(lower, "/a/../../etc"))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("..");
+    }
+
+    private List<Path> sandboxDirectories() throws IOException {
+        Path parent = Path.of(System.getProperty("java.io.tmpdir"), "isolation-" + Sandboxes.run("id", "-u").trim(),
+                "sandboxes");
+        try (Stream<Path> entries = Files.list(parent)) {
+            return entries.sorted().collect(Collectors.toList());
+        }
+    }
+
+    /** A hash over every path, type, mode and content of a tree, never following symlinks. */
+    static String treeHash(Path root) throws IOException {
+        try (Stream<Path> paths = Files.walk(root)) {
+            MessageDigest digest = MessageDigest.getInstance("SHA-256");
+            for (Path path : paths.sorted().toList()) {
+                digest.update(root.relativize(path).toString().getBytes());
+                if (Files.isSymbolicLink(path)) {
+                    digest.update(Files.readSymbolicLink(path).toString().getBytes());
+                } else if (Files.isRegularFile(path)) {
+                    digest.update(Files.readAllBytes(path));
+                }
+                digest.update(Files.getAttribute(path, "unix:mode", java.nio.file.LinkOption.NOFOLLOW_LINKS).toString()
+                        .getBytes());
+            }
+            return HexFormat.of().formatHex(digest.digest());
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new AssertionError(e);
+        }
+    }
+}

@@ -1,0 +1,43 @@
+package dev.isolation.fs;
+
+import java.util.Objects;
+
+/**
+ * One step of building a sandbox's filesystem, in the order they run, inside the sandbox's mount namespace.
+ * Paths named "inside" are resolved within the new root (its symlinks cannot lead out of it); sources are host
+ * paths. An executor (isolation-core's helper) runs them; {@link MountCompiler} produces them.
+ */
+public sealed interface FsStep {
+
+    /** What a mount creates when its target is missing. */
+    enum Create { NOTHING, DIRECTORY, FILE }
+
+    /** Mounts the new root at a host staging directory, which the later steps work inside. */
+    record MountRoot(String source, String stagingDirectory, String fsType, long flags, String data) implements FsStep {
+        public MountRoot {
+            Objects.requireNonNull(stagingDirectory, "stagingDirectory");
+        }
+    }
+
+    record MountInside(String source, String target, String fsType, long flags, String data, Create create)
+            implements FsStep {
+        public MountInside {
+            Objects.requireNonNull(target, "target");
+            Objects.requireNonNull(create, "create");
+        }
+    }
+
+    record MakeDirectory(String path, int mode) implements FsStep {
+    }
+
+    record MakeSymlink(String linkTarget, String path) implements FsStep {
+    }
+
+    /** Makes the mount at {@code path} read-only (and every mount below it when recursive). */
+    record SetReadOnly(String path, boolean recursive) implements FsStep {
+    }
+
+    /** The root becomes "/", the old root is detached. Always the last step. */
+    record PivotRoot() implements FsStep {
+    }
+}

@@ -1,0 +1,181 @@
+package dev.isolation.fs;
+
+import com.sun.jna.LastErrorException;
+import com.sun.jna.Library;
+import com.sun.jna.Native;
+import com.sun.jna.Platform;
+import java.io.IOException;
+import java.nio.charset.Charset;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.Arrays;
+import java.util.Optional;
+
+/**
+ * The few syscalls the layer store makes that NIO lacks: mknod (whiteouts, fifos), l*xattr (opaque markers),
+ * symlink with an exact target, and renameat2 with RENAME_NOREPLACE. Paths go to the kernel as the same bytes the
+ * JDK would use ({@code sun.jnu.encoding}). Errors become {@link IOException}s naming the call, path and errno.
+ */
+final class LayerNative {
+    static final int EPERM = 1;
+    static final int EEXIST = 17;
+    static final int EXDEV = 18;
+    static final int EINVAL = 22;
+    static final int ERANGE = 34;
+    static final int ENOSYS = 38;
+    static final int ENOTEMPTY = 39;
+    static final int ENODATA = 61;
+    static final int EOPNOTSUPP = 95;
+
+    static final int S_IFMT = 0170000;
+    static final int S_IFSOCK = 0140000;
+    static final int S_IFLNK = 0120000;
+    static final int S_IFREG = 0100000;
+    static final int S_IFBLK = 0060000;
+    static final int S_IFDIR = 0040000;
+    static final int S_IFCHR = 0020000;
+    static final int S_IFIFO = 0010000;
+
+    private static final int AT_FDCWD = -100;
+    private static final int RENAME_NOREPLACE = 1;
+    private static final Charset PATH_CHARSET = pathCharset();
+
+    /** libc, declared with byte-array paths so that no string encoding of JNA's gets in the way. */
+    private interface C extends Library {
+        C INSTANCE = Native.load(Platform.C_LIBRARY_NAME, C.class);
+
+        int mknod(byte[] path, int mode, long dev) throws LastErrorException;
+
+        int symlink(byte[] target, byte[] linkPath) throws LastErrorException;
+
+        int lsetxattr(byte[] path, byte[] name, byte[] value, long size, int flags) throws LastErrorException;
+
+        long lgetxattr(byte[] path, byte[] name, byte[] value, long size) throws LastErrorException;
+
+        int renameat2(int oldDirFd, byte[] oldPath, int newDirFd, byte[] newPath, int flags)
+                throws LastErrorException;
+    }
+
+    /** What {@link #renameNoReplace} did. */
+    enum RenameResult { RENAMED, TARGET_EXISTS, CROSS_DEVICE }
+
+    private LayerNative() {
+    }
+
+    /** Creates a whiteout: a character device 0/0 (allowed without CAP_MKNOD since Linux 5.8). */
+    static void mknodWhiteout(Path path) throws IOException {
+        mknod(path, S_IFCHR, 0L);
+    }
+
+    /** Creates a device, fifo or socket node with {@code mode} (type and permission bits) and device {@code dev}. */
+    static void mknod(Path path, int mode, long dev) throws IOException {
+        try {
+            C.INSTANCE.mknod(bytes(path), mode, dev);
+        } catch (LastErrorException e) {
+            throw failure("mknod", path, e);
+        }
+    }
+
+    /** Creates the symlink {@code link} whose target is exactly {@code target} (no normalisation). */
+    static void symlink(String target, Path link) throws IOException {
+        try {
+            C.INSTANCE.symlink(cString(target.getBytes(PATH_CHARSET)), bytes(link));
+        } catch (LastErrorException e) {
+            throw failure("symlink to '" + target + "' at", link, e);
+        }
+    }
+
+    /** Sets an extended attribute on {@code path} itself (never on what a symlink points to); returns the errno. */
+    static int lsetxattr(Path path, String name, byte[] value) {
+        try {
+            C.INSTANCE.lsetxattr(bytes(path), cString(name.getBytes(StandardCharsets.US_ASCII)), value,
+                    value.length, 0);
+            return 0;
+        } catch (LastErrorException e) {
+            return e.getErrorCode();
+        }
+    }
+
+    /** Reads an extended attribute of {@code path} itself; empty when it is not set, not visible or unsupported. */
+    static Optional<byte[]> lgetxattr(Path path, String name) throws IOException {
+        byte[] value = new byte[256];
+        try {
+            long size = C.INSTANCE.lgetxattr(bytes(path), cString(name.getBytes(StandardCharsets.US_ASCII)), value,
+                    value.length);
+            return Optional.of(Arrays.copyOf(value, (int) size));
+        } catch (LastErrorException e) {
+            int errno = e.getErrorCode();
+            if (errno == ENODATA || errno == EOPNOTSUPP) {
+                return Optional.empty();
+            }
+            if (errno == ERANGE) {
+                return Optional.of(new byte[value.length]);
+            }
+            throw failure("lgetxattr " + name + " of", path, e);
+        }
+    }
+
+    /**
+     * Renames {@code from} to {@code to} unless {@code to} exists (atomically, with renameat2 RENAME_NOREPLACE;
+     * on filesystems without it, a check then rename, which can only replace an empty directory).
+     */
+    static RenameResult renameNoReplace(Path from, Path to) throws IOException {
+        try {
+            C.INSTANCE.renameat2(AT_FDCWD, bytes(from), AT_FDCWD, bytes(to), RENAME_NOREPLACE);
+            return RenameResult.RENAMED;
+        } catch (LastErrorException e) {
+            int errno = e.getErrorCode();
+            if (errno == EEXIST || errno == ENOTEMPTY) {
+                return RenameResult.TARGET_EXISTS;
+            }
+            if (errno == EXDEV) {
+                return RenameResult.CROSS_DEVICE;
+            }
+            if (errno != EINVAL && errno != ENOSYS) {
+                throw new IOException("cannot rename " + from + " to " + to + ": error=" + errno + ", "
+                        + strerror(e));
+            }
+        }
+        if (Files.exists(to, LinkOption.NOFOLLOW_LINKS)) {
+            return RenameResult.TARGET_EXISTS;
+        }
+        try {
+            Files.move(from, to, StandardCopyOption.ATOMIC_MOVE);
+            return RenameResult.RENAMED;
+        } catch (java.nio.file.AtomicMoveNotSupportedException e) {
+            return RenameResult.CROSS_DEVICE;
+        } catch (java.nio.file.FileAlreadyExistsException | java.nio.file.DirectoryNotEmptyException e) {
+            return RenameResult.TARGET_EXISTS;
+        }
+    }
+
+    private static IOException failure(String call, Path path, LastErrorException e) {
+        return new IOException(call + " " + path + " failed: error=" + e.getErrorCode() + ", " + strerror(e));
+    }
+
+    private static String strerror(LastErrorException e) {
+        String message = e.getMessage();
+        int bracket = message == null ? -1 : message.indexOf(']');
+        return bracket >= 0 ? message.substring(bracket + 1).trim() : String.valueOf(message);
+    }
+
+    private static byte[] bytes(Path path) {
+        return cString(path.toString().getBytes(PATH_CHARSET));
+    }
+
+    private static byte[] cString(byte[] bytes) {
+        return Arrays.copyOf(bytes, bytes.length + 1);
+    }
+
+    private static Charset pathCharset() {
+        String name = System.getProperty("sun.jnu.encoding");
+        try {
+            return name == null ? StandardCharsets.UTF_8 : Charset.forName(name);
+        } catch (RuntimeException e) {
+            return StandardCharsets.UTF_8;
+        }
+    }
+}

@@ -1,0 +1,140 @@
+package dev.isolation.fs;
+
+import dev.isolation.fs.FsStep.Create;
+import dev.isolation.fs.FsStep.MakeSymlink;
+import dev.isolation.fs.FsStep.MountInside;
+import dev.isolation.fs.FsStep.SetReadOnly;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Collectors;
+
+/**
+ * Turns a {@link FilesystemSpec} into the ordered steps that build it: the root at the staging directory, the
+ * mounts in order, read-only where asked, then pivot_root.
+ */
+public final class MountCompiler {
+    /** The device nodes of the minimal /dev, bound from the host one by one. */
+    public static final List<String> DEVICES = List.of("null", "zero", "full", "random", "urandom", "tty");
+    private static final List<String[]> DEV_LINKS = List.of(new String[] {"/proc/self/fd", "fd"},
+            new String[] {"/proc/self/fd/0", "stdin"}, new String[] {"/proc/self/fd/1", "stdout"},
+            new String[] {"/proc/self/fd/2", "stderr"}, new String[] {"pts/ptmx", "ptmx"});
+
+    /** What the sandbox's namespaces allow the steps to do. */
+    public record Namespaces(boolean user, boolean pid, boolean network) {
+    }
+
+    private final FilesystemSpec spec;
+    private final SandboxDirectory directory;
+    private final Namespaces namespaces;
+    private final List<FsStep> steps = new ArrayList<>();
+
+    private MountCompiler(FilesystemSpec spec, SandboxDirectory directory, Namespaces namespaces) {
+        this.spec = spec;
+        this.directory = directory;
+        this.namespaces = namespaces;
+    }
+
+    public static List<FsStep> compile(FilesystemSpec spec, SandboxDirectory directory, Namespaces namespaces) {
+        MountCompiler compiler = new MountCompiler(spec, directory, namespaces);
+        compiler.root();
+        spec.effectiveMounts().forEach(compiler::mount);
+        if (spec.readOnly() && !(spec.root() instanceof RootSource.HostRoot && spec.mode() == RootMode.BIND)) {
+            compiler.steps.add(new SetReadOnly("/", false));
+        }
+        compiler.steps.add(new FsStep.PivotRoot());
+        return List.copyOf(compiler.steps);
+    }
+
+    private void root() {
+        String staging = directory.staging().toString();
+        List<Path> lowers = spec.root().lowersTopFirst();
+        switch (spec.mode()) {
+            case OVERLAY -> steps.add(new FsStep.MountRoot("overlay", staging, "overlay", 0,
+                    "lowerdir=" + lowers.stream().map(MountCompiler::escape).collect(Collectors.joining(":"))
+                            + ",upperdir=" + escape(directory.upper()) + ",workdir=" + escape(directory.work())
+                            + (namespaces.user() ? ",userxattr" : "")));
+            case COPY -> steps.add(new FsStep.MountRoot(directory.copy().toString(), staging, "",
+                    MountFlags.BIND, ""));
+            case BIND -> {
+                if (lowers.size() == 1) {
+                    boolean host = spec.root() instanceof RootSource.HostRoot;
+                    steps.add(new FsStep.MountRoot(lowers.get(0).toString(), staging, "",
+                            MountFlags.BIND | MountFlags.REC, ""));
+                    if (host || spec.root() instanceof RootSource.Layers) {
+                        steps.add(new SetReadOnly("/", true));
+                    }
+                } else {
+                    steps.add(new FsStep.MountRoot("overlay", staging, "overlay", MountFlags.RDONLY, "lowerdir="
+                            + lowers.stream().map(MountCompiler::escape).collect(Collectors.joining(":"))
+                            + (namespaces.user() ? ",userxattr" : "")));
+                }
+            }
+        }
+    }
+
+    private void mount(MountSpec mount) {
+        if (mount instanceof MountSpec.Bind bind) {
+            bind(bind.source(), bind.target(), bind.readOnly(), bind.recursive());
+        } else if (mount instanceof MountSpec.VolumeMount volume) {
+            bind(volume.volume().directory(), volume.target(), volume.readOnly(), false);
+        } else if (mount instanceof MountSpec.Tmpfs tmpfs) {
+            steps.add(new MountInside("tmpfs", tmpfs.target(), "tmpfs", MountFlags.NOSUID | MountFlags.NODEV,
+                    tmpfsData(tmpfs), Create.DIRECTORY));
+        } else if (mount instanceof MountSpec.Proc proc) {
+            if (namespaces.pid()) {
+                steps.add(new MountInside("proc", proc.target(), "proc",
+                        MountFlags.NOSUID | MountFlags.NODEV | MountFlags.NOEXEC, "", Create.DIRECTORY));
+            } else {
+                bind(Path.of("/proc"), proc.target(), false, true);
+            }
+        } else if (mount instanceof MountSpec.Sysfs sys) {
+            if (namespaces.network()) {
+                steps.add(new MountInside("sysfs", sys.target(), "sysfs", MountFlags.RDONLY | MountFlags.NOSUID
+                        | MountFlags.NODEV | MountFlags.NOEXEC, "", Create.DIRECTORY));
+            } else {
+                bind(Path.of("/sys"), sys.target(), true, true);
+            }
+        } else if (mount instanceof MountSpec.Devices dev) {
+            devices(dev.target());
+        } else {
+            throw new IllegalArgumentException("unknown mount " + mount);
+        }
+    }
+
+    private void bind(Path source, String target, boolean readOnly, boolean recursive) {
+        Create create = Files.isDirectory(source) ? Create.DIRECTORY : Create.FILE;
+        steps.add(new MountInside(source.toString(), target, "", MountFlags.BIND | (recursive ? MountFlags.REC : 0),
+                "", create));
+        if (readOnly) {
+            steps.add(new SetReadOnly(target, recursive));
+        }
+    }
+
+    private void devices(String target) {
+        String base = target.equals("/") ? "" : target;
+        steps.add(new MountInside("tmpfs", target, "tmpfs", MountFlags.NOSUID | MountFlags.NOEXEC, "mode=0755",
+                Create.DIRECTORY));
+        for (String device : DEVICES) {
+            steps.add(new MountInside("/dev/" + device, base + "/" + device, "", MountFlags.BIND, "", Create.FILE));
+        }
+        steps.add(new MountInside("devpts", base + "/pts", "devpts", MountFlags.NOSUID | MountFlags.NOEXEC,
+                "newinstance,ptmxmode=0666,mode=0620", Create.DIRECTORY));
+        steps.add(new MountInside("tmpfs", base + "/shm", "tmpfs", MountFlags.NOSUID | MountFlags.NODEV,
+                "mode=1777", Create.DIRECTORY));
+        for (String[] link : DEV_LINKS) {
+            steps.add(new MakeSymlink(link[0], base + "/" + link[1]));
+        }
+    }
+
+    private static String tmpfsData(MountSpec.Tmpfs tmpfs) {
+        String mode = "mode=" + Integer.toOctalString(tmpfs.mode());
+        return tmpfs.size().isPresent() ? mode + ",size=" + tmpfs.size().getAsLong() : mode;
+    }
+
+    /** overlayfs option values escape ',' ':' and '\' with a backslash. */
+    static String escape(Path path) {
+        return path.toString().replace("\\", "\\\\").replace(",", "\\,").replace(":", "\\:");
+    }
+}

@@ -1,0 +1,89 @@
+package dev.isolation.fs;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * The host side of one sandbox's filesystem: its private directory, the steps that build its root, and what
+ * becomes of its changes when it ends ({@link #finish()}), or of everything if it never started ({@link #discard()}).
+ */
+public final class SandboxFilesystem {
+    private final FilesystemSpec spec;
+    private final SandboxDirectory directory;
+    private final List<FsStep> steps;
+
+    private SandboxFilesystem(FilesystemSpec spec, SandboxDirectory directory, List<FsStep> steps) {
+        this.spec = spec;
+        this.directory = directory;
+        this.steps = steps;
+    }
+
+    /** Creates the sandbox's directory under {@code parent} (a copy of the root too, for a copied root). */
+    public static SandboxFilesystem prepare(FilesystemSpec spec, Path parent, MountCompiler.Namespaces namespaces)
+            throws IOException {
+        SandboxDirectory directory = SandboxDirectory.create(parent);
+        try {
+            if (spec.mode() == RootMode.COPY) {
+                Files.createDirectory(directory.copy());
+                CopiedRoot.materialize(spec.root().lowersTopFirst(), directory.copy());
+            }
+            return new SandboxFilesystem(spec, directory, MountCompiler.compile(spec, directory, namespaces));
+        } catch (IOException | RuntimeException e) {
+            FileTrees.deleteRecursively(directory.path());
+            throw e;
+        }
+    }
+
+    public FilesystemSpec spec() {
+        return spec;
+    }
+
+    public List<FsStep> steps() {
+        return steps;
+    }
+
+    public SandboxDirectory directory() {
+        return directory;
+    }
+
+    /** What the sandbox changed so far, read from the overlay's upper directory; empty unless the root is an overlay. */
+    public Optional<ChangeSet> changes() throws IOException {
+        if (spec.mode() != RootMode.OVERLAY) {
+            return Optional.empty();
+        }
+        return Optional.of(ChangeSet.of(directory.upper(), spec.root().lowersTopFirst()));
+    }
+
+    /** After the sandbox ended: lists the changes, applies the {@link ChangesPolicy}, removes the private directory. */
+    public Result finish() throws IOException {
+        try {
+            Optional<ChangeSet> changes = changes();
+            ChangesPolicy policy = spec.changes();
+            Optional<Path> kept = Optional.empty();
+            Optional<Layer> committed = Optional.empty();
+            if (policy instanceof ChangesPolicy.KeepIn keep) {
+                Files.createDirectories(keep.directory().getParent());
+                Files.move(directory.upper(), keep.directory(), StandardCopyOption.ATOMIC_MOVE);
+                kept = Optional.of(keep.directory());
+            } else if (policy instanceof ChangesPolicy.Commit commit) {
+                committed = Optional.of(commit.store().commit(directory.upper()));
+            }
+            return new Result(changes, kept, committed);
+        } finally {
+            discard();
+        }
+    }
+
+    /** Removes the sandbox's private directory and everything in it. */
+    public void discard() throws IOException {
+        FileTrees.deleteRecursively(directory.path());
+    }
+
+    /** What {@link #finish()} did. */
+    public record Result(Optional<ChangeSet> changes, Optional<Path> kept, Optional<Layer> committed) {
+    }
+}

@@ -1,0 +1,102 @@
+package dev.isolation.fs;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.isolation.fs.FsStep.Create;
+import dev.isolation.fs.FsStep.MountInside;
+import dev.isolation.fs.FsStep.MountRoot;
+import dev.isolation.fs.FsStep.SetReadOnly;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class MountCompilerTest {
+    private static final MountCompiler.Namespaces ROOTLESS = new MountCompiler.Namespaces(true, true, true);
+    private static final MountCompiler.Namespaces PRIVILEGED = new MountCompiler.Namespaces(false, true, false);
+
+    @TempDir
+    Path temp;
+
+    @Test
+    void defaultHostRootIsARecursiveReadOnlyBindWithStandardMountsThenPivot() {
+        SandboxDirectory directory = new SandboxDirectory(temp);
+        List<FsStep> steps = MountCompiler.compile(FilesystemSpec.hostReadOnly(), directory, ROOTLESS);
+        assertThat(steps.get(0)).isEqualTo(new MountRoot("/", directory.staging().toString(), "",
+                MountFlags.BIND | MountFlags.REC, ""));
+        assertThat(steps.get(1)).isEqualTo(new SetReadOnly("/", true));
+        assertThat(steps.get(2)).isEqualTo(new MountInside("proc", "/proc", "proc",
+                MountFlags.NOSUID | MountFlags.NODEV | MountFlags.NOEXEC, "", Create.DIRECTORY));
+        assertThat(steps).contains(new MountInside("/dev/null", "/dev/null", "", MountFlags.BIND, "", Create.FILE));
+        assertThat(steps).contains(new MountInside("tmpfs", "/tmp", "tmpfs", MountFlags.NOSUID | MountFlags.NODEV,
+                "mode=1777", Create.DIRECTORY));
+        assertThat(steps.get(steps.size() - 1)).isInstanceOf(FsStep.PivotRoot.class);
+        assertThat(steps.stream().filter(s -> s instanceof SetReadOnly)).hasSize(1);
+    }
+
+    @Test
+    void directoryRootIsAnOverlayWithPrivateUpperAndUserxattrInAUserNamespace() throws Exception {
+        Path lower = Files.createDirectory(temp.resolve("low,er:dir"));
+        SandboxDirectory directory = new SandboxDirectory(temp.resolve("sandbox"));
+        FilesystemSpec spec = FilesystemSpec.builder().rootDirectory(lower).standardMounts(false).build();
+        MountRoot root = (MountRoot) MountCompiler.compile(spec, directory, ROOTLESS).get(0);
+        assertThat(root.fsType()).isEqualTo("overlay");
+        assertThat(root.data()).isEqualTo("lowerdir=" + temp + "/low\\,er\\:dir,upperdir=" + directory.upper()
+                + ",workdir=" + directory.work() + ",userxattr");
+        MountRoot privileged = (MountRoot) MountCompiler.compile(spec, directory, PRIVILEGED).get(0);
+        assertThat(privileged.data()).doesNotContain("userxattr");
+    }
+
+    @Test
+    void layersAreStackedTopFirstAndMountsKeepTheirOrder() throws Exception {
+        Path a = Files.createDirectory(temp.resolve("a"));
+        Path b = Files.createDirectory(temp.resolve("b"));
+        Path shared = Files.createDirectory(temp.resolve("shared"));
+        FilesystemSpec spec = FilesystemSpec.builder()
+                .root(RootSource.layers(List.of(new Layer("sha256:a", a), new Layer("sha256:b", b))))
+                .standardMounts(false).bindReadOnly(shared, "/data").tmpfs("/scratch", 1 << 20, 0700)
+                .readOnly(true).build();
+        List<FsStep> steps = MountCompiler.compile(spec, new SandboxDirectory(temp.resolve("s")), PRIVILEGED);
+        assertThat(((MountRoot) steps.get(0)).data()).startsWith("lowerdir=" + b + ":" + a + ",");
+        assertThat(steps.subList(1, steps.size())).containsExactly(
+                new MountInside(shared.toString(), "/data", "", MountFlags.BIND | MountFlags.REC, "", Create.DIRECTORY),
+                new SetReadOnly("/data", true),
+                new MountInside("tmpfs", "/scratch", "tmpfs", MountFlags.NOSUID | MountFlags.NODEV,
+                        "mode=700,size=1048576", Create.DIRECTORY),
+                new SetReadOnly("/", false),
+                new FsStep.PivotRoot());
+    }
+
+    @Test
+    void withoutAPidNamespaceProcIsTheHostsBoundAndSysfsReadOnly() {
+        FilesystemSpec spec = FilesystemSpec.builder().standardMounts(false)
+                .mount(new MountSpec.Proc("/proc")).mount(new MountSpec.Sysfs("/sys")).build();
+        List<FsStep> steps = MountCompiler.compile(spec, new SandboxDirectory(temp),
+                new MountCompiler.Namespaces(false, false, false));
+        assertThat(steps).contains(new MountInside("/proc", "/proc", "", MountFlags.BIND | MountFlags.REC, "",
+                Create.DIRECTORY), new MountInside("/sys", "/sys", "", MountFlags.BIND | MountFlags.REC, "",
+                Create.DIRECTORY), new SetReadOnly("/sys", true));
+    }
+
+    @Test
+    void aCallersMountReplacesTheStandardOneAtTheSameTarget() {
+        FilesystemSpec spec = FilesystemSpec.builder().tmpfs("/tmp", 1 << 20, 01777).build();
+        assertThat(spec.effectiveMounts()).extracting(MountSpec::target).containsExactly("/proc", "/dev", "/tmp");
+        assertThat(spec.effectiveMounts().get(2)).isEqualTo(spec.mounts().get(0));
+    }
+
+    @Test
+    void conflictingSettingsAreRejected() throws Exception {
+        assertThatThrownBy(() -> FilesystemSpec.builder().readOnly(false).build())
+                .isInstanceOf(IllegalArgumentException.class).hasMessageStartingWith("readOnly:");
+        assertThatThrownBy(() -> FilesystemSpec.builder().onExit(ChangesPolicy.keepIn(temp.resolve("k"))).build())
+                .isInstanceOf(IllegalArgumentException.class).hasMessageStartingWith("onExit:");
+        Path lower = Files.createDirectory(temp.resolve("l"));
+        assertThatThrownBy(() -> FilesystemSpec.builder().rootDirectory(lower).onExit(ChangesPolicy.keepIn(temp))
+                .build()).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("already exists");
+        assertThatThrownBy(() -> RootSource.directory(temp.resolve("missing")))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("missing");
+    }
+}
