@@ -37,7 +37,8 @@ enum op_type {
     OP_READONLY_IN_ROOT = 14, /* str0 path inside the root; num0: 1 = recursive */
     OP_PIVOT_ROOT = 15,  /* no arguments: the root becomes "/", the old root is detached */
     OP_LOCK_MOUNTS = 16, /* no arguments: enter a nested user+mount namespace, which locks every mount's flags */
-    OP_MAX = 17
+    OP_IDENTITY = 17,    /* num0 uid, num1 gid, str0 "clear-groups" to drop supplementary groups: become them */
+    OP_MAX = 18
 };
 
 /* What OP_MOUNT_IN_ROOT creates when its target is missing. */

@@ -9,6 +9,7 @@
 #include <sys/ioctl.h>
 #include <sched.h>
 #include <sys/mount.h>
+#include <grp.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -24,14 +25,14 @@ static const char *const OP_NAMES[OP_MAX] = {
     [OP_MOUNT] = "mount",         [OP_CHDIR] = "chdir",     [OP_EXEC] = "exec",
     [OP_ROOT] = "root",           [OP_MOUNT_IN_ROOT] = "mount", [OP_MKDIR_IN_ROOT] = "mkdir",
     [OP_SYMLINK_IN_ROOT] = "symlink", [OP_READONLY_IN_ROOT] = "read-only", [OP_PIVOT_ROOT] = "pivot_root",
-    [OP_LOCK_MOUNTS] = "lock-mounts",
+    [OP_LOCK_MOUNTS] = "lock-mounts", [OP_IDENTITY] = "identity",
 };
 
 /* How many strings each operation needs at least; the helper indexes them without further checks. */
 static const uint32_t MIN_STRINGS[OP_MAX] = {
     [OP_UID_MAP] = 1, [OP_GID_MAP] = 1, [OP_SETGROUPS] = 1, [OP_HOSTNAME] = 1, [OP_MOUNT] = 4, [OP_CHDIR] = 1,
     [OP_EXEC] = 3,    [OP_ROOT] = 4,    [OP_MOUNT_IN_ROOT] = 4, [OP_MKDIR_IN_ROOT] = 1, [OP_SYMLINK_IN_ROOT] = 2,
-    [OP_READONLY_IN_ROOT] = 1,
+    [OP_READONLY_IN_ROOT] = 1, [OP_IDENTITY] = 1,
 };
 
 const char *op_name(uint32_t type) {
@@ -45,6 +46,7 @@ enum op_phase op_phase(uint32_t type) {
     case OP_SETGROUPS:
         return PHASE_PARENT;
     case OP_LOCK_MOUNTS:
+    case OP_IDENTITY:
     case OP_CHDIR:
     case OP_EXEC:
         return PHASE_PROGRAM;
@@ -216,9 +218,20 @@ static int lock_mounts(void) {
     return write_proc_file(getpid(), "gid_map", map);
 }
 
+/* Becomes uid/gid: groups first, then gid, then uid (after which the rest would no longer be permitted). */
+static int become(const struct op *op) {
+    uid_t uid = (uid_t)op->num[0];
+    gid_t gid = (gid_t)op->num[1];
+    if (strcmp(arg(op, 0), "clear-groups") == 0 && setgroups(0, NULL) < 0) return -1;
+    if (getegid() != gid && setresgid(gid, gid, gid) < 0) return -1;
+    if (geteuid() != uid && setresuid(uid, uid, uid) < 0) return -1;
+    return 0;
+}
+
 int op_run_program(const struct op *op) {
     switch (op->type) {
     case OP_LOCK_MOUNTS: return lock_mounts();
+    case OP_IDENTITY: return become(op);
     case OP_CHDIR: return chdir(arg(op, 0));
     case OP_EXEC: return exec_program(op);
     default: errno = EPROTO; return -1;

@@ -1,6 +1,7 @@
 package dev.isolation;
 
 import dev.isolation.fs.FilesystemSpec;
+import dev.isolation.fs.image.OciImage;
 import dev.isolation.fs.SandboxPaths;
 import dev.isolation.launch.Credentials;
 import java.io.IOException;
@@ -37,6 +38,8 @@ public final class SandboxBuilder {
     String directory;
     final Map<String, String> environment = new LinkedHashMap<>();
     FilesystemSpec filesystem;
+    OciImage image;
+    UserIdentity user;
     Redirect input = Redirect.PIPE;
     Redirect output = Redirect.PIPE;
     Redirect error = Redirect.PIPE;
@@ -53,6 +56,7 @@ public final class SandboxBuilder {
         gidMappings.addAll(spec.gidMappings());
         directory = spec.directory().orElse(null);
         filesystem = spec.filesystem().orElse(null);
+        user = spec.user().orElse(null);
         environment.putAll(spec.environment());
         input = spec.redirectInput();
         output = spec.redirectOutput();
@@ -171,6 +175,25 @@ public final class SandboxBuilder {
         return namespace(Namespace.MOUNT);
     }
 
+    /**
+     * Runs the program from an OCI image: its layers become the overlay root (unless {@link #filesystem} names
+     * another root, which is a conflict), and its config's Entrypoint + Cmd, Env, WorkingDir and User are defaults
+     * that {@link #command}, {@link #environment}, {@link #directory} and {@link #user} override.
+     */
+    public SandboxBuilder image(OciImage image) {
+        this.image = Objects.requireNonNull(image, "image");
+        return namespace(Namespace.MOUNT);
+    }
+
+    /**
+     * The uid and gid the program runs as (inside its user namespace, where the default mapping then maps the
+     * caller to this uid rather than to root). Without a user namespace, switching ids needs root.
+     */
+    public SandboxBuilder user(long uid, long gid) {
+        this.user = new UserIdentity(uid, gid);
+        return this;
+    }
+
     /** The working directory inside the sandbox: an absolute path. */
     public SandboxBuilder directory(String directory) {
         requireText("directory", directory);
@@ -249,26 +272,39 @@ public final class SandboxBuilder {
 
     /** Checks the settings together and freezes them. */
     public SandboxSpec build() {
-        if (command.isEmpty()) {
-            throw new InvalidSandboxSpecException("command", "is not set");
+        ImageDefaults defaults = image == null ? ImageDefaults.NONE : ImageDefaults.of(image);
+        List<String> effectiveCommand = !command.isEmpty() ? command : defaults.command();
+        if (effectiveCommand.isEmpty()) {
+            throw new InvalidSandboxSpecException("command", image == null ? "is not set"
+                    : "is not set, and the image has no Entrypoint or Cmd");
         }
-        boolean user = namespaces.contains(Namespace.USER);
-        if (!user && !(uidMappings.isEmpty() && gidMappings.isEmpty())) {
+        boolean userNamespace = namespaces.contains(Namespace.USER);
+        if (!userNamespace && !(uidMappings.isEmpty() && gidMappings.isEmpty())) {
             throw new InvalidSandboxSpecException(uidMappings.isEmpty() ? "gidMapping" : "uidMapping",
                     "needs a user namespace: add userNamespace()");
         }
         requireDisjoint("uidMapping", uidMappings);
         requireDisjoint("gidMapping", gidMappings);
+        UserIdentity effectiveUser = user != null ? user : defaults.user().orElse(null);
         String effectiveHostname = namespaces.contains(Namespace.UTS) && hostname == null ? DEFAULT_HOSTNAME : hostname;
-        List<IdMapping> uids = user && uidMappings.isEmpty()
-                ? List.of(IdMapping.single(0, Credentials.effectiveUid())) : uidMappings;
-        List<IdMapping> gids = user && gidMappings.isEmpty()
-                ? List.of(IdMapping.single(0, Credentials.effectiveGid())) : gidMappings;
-        FilesystemSpec effectiveFilesystem = namespaces.contains(Namespace.MOUNT) && filesystem == null
-                ? FilesystemSpec.hostReadOnly() : filesystem;
-        Map<String, String> env = new LinkedHashMap<>(environment);
+        long insideUid = effectiveUser == null ? 0 : effectiveUser.uid();
+        long insideGid = effectiveUser == null ? 0 : effectiveUser.gid();
+        List<IdMapping> uids = userNamespace && uidMappings.isEmpty()
+                ? List.of(IdMapping.single(insideUid, Credentials.effectiveUid())) : uidMappings;
+        List<IdMapping> gids = userNamespace && gidMappings.isEmpty()
+                ? List.of(IdMapping.single(insideGid, Credentials.effectiveGid())) : gidMappings;
+        FilesystemSpec effectiveFilesystem = filesystem;
+        if (image != null) {
+            effectiveFilesystem = defaults.filesystem(filesystem);
+        } else if (namespaces.contains(Namespace.MOUNT) && filesystem == null) {
+            effectiveFilesystem = FilesystemSpec.hostReadOnly();
+        }
+        Map<String, String> env = new LinkedHashMap<>(defaults.environment());
+        env.putAll(environment);
         env.putIfAbsent("PATH", DEFAULT_PATH);
-        return new SandboxSpec(this, effectiveHostname, uids, gids, env, effectiveFilesystem);
+        String effectiveDirectory = directory != null ? directory : defaults.workingDirectory().orElse(null);
+        return new SandboxSpec(this, effectiveCommand, effectiveHostname, uids, gids, env, effectiveFilesystem,
+                effectiveDirectory, effectiveUser);
     }
 
     /** Builds the spec and starts it: {@code build().start()}. */

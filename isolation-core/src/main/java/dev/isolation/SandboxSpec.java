@@ -23,19 +23,22 @@ public final class SandboxSpec {
     private final String directory;
     private final Map<String, String> environment;
     private final FilesystemSpec filesystem;
+    private final UserIdentity user;
     private final Redirect input;
     private final Redirect output;
     private final Redirect error;
     private final boolean redirectErrorStream;
 
-    SandboxSpec(SandboxBuilder builder, String hostname, List<IdMapping> uidMappings, List<IdMapping> gidMappings,
-            Map<String, String> environment, FilesystemSpec filesystem) {
-        this.command = List.copyOf(builder.command);
+    SandboxSpec(SandboxBuilder builder, List<String> command, String hostname, List<IdMapping> uidMappings,
+            List<IdMapping> gidMappings, Map<String, String> environment, FilesystemSpec filesystem, String directory,
+            UserIdentity user) {
+        this.command = List.copyOf(command);
         this.namespaces = Collections.unmodifiableSet(EnumSet.copyOf(builder.namespaces));
         this.hostname = hostname;
         this.uidMappings = List.copyOf(uidMappings);
         this.gidMappings = List.copyOf(gidMappings);
-        this.directory = builder.directory;
+        this.directory = directory;
+        this.user = user;
         this.environment = Collections.unmodifiableMap(new LinkedHashMap<>(environment));
         this.filesystem = filesystem;
         this.input = builder.input;
@@ -86,6 +89,11 @@ public final class SandboxSpec {
     /** The working directory inside the sandbox; empty means the helper's (the JVM's) working directory. */
     public Optional<String> directory() {
         return Optional.ofNullable(directory);
+    }
+
+    /** The ids the program runs as; empty: the caller's (root inside a user namespace). */
+    public Optional<UserIdentity> user() {
+        return Optional.ofNullable(user);
     }
 
     /** The filesystem the program sees; present exactly when the sandbox has a mount namespace. */

@@ -20,7 +20,8 @@ public enum OpType {
     SYMLINK_IN_ROOT(13, "symlink"),
     READONLY_IN_ROOT(14, "read-only"),
     PIVOT_ROOT(15, "pivot_root"),
-    LOCK_MOUNTS(16, "lock-mounts");
+    LOCK_MOUNTS(16, "lock-mounts"),
+    IDENTITY(17, "identity");
 
     private final int wireCode;
     private final String stepName;

@@ -49,6 +49,9 @@ public final class PlanFactory {
             ops.add(mount("", "/", "", MS_REC | MS_PRIVATE, ""));
             filesystemSteps.forEach(step -> ops.add(toOp(step)));
         }
+        spec.user().ifPresent(user -> ops.add(new Op(OpType.IDENTITY, user.uid(), user.gid(),
+                List.of(!spec.has(Namespace.USER) || mayKeepSetgroups ? "clear-groups" : ""),
+                user.uid() + ":" + user.gid())));
         if (spec.has(Namespace.MOUNT) && spec.has(Namespace.USER)) {
             // root inside could otherwise remount a read-only bind writable: lock every mount's flags
             ops.add(Op.of(OpType.LOCK_MOUNTS, "/"));

@@ -4,6 +4,7 @@ import dev.isolation.IdMapping;
 import dev.isolation.Namespace;
 import dev.isolation.SandboxSpec;
 import dev.isolation.SandboxStartException;
+import dev.isolation.UserIdentity;
 import dev.isolation.fs.FilesystemSpec;
 import dev.isolation.fs.RootMode;
 import dev.isolation.fs.RootSource;
@@ -34,6 +35,9 @@ final class Preflight {
         if (spec.filesystem().isPresent()) {
             checkFilesystem(spec, spec.filesystem().get());
         }
+        if (spec.user().isPresent()) {
+            checkIdentity(spec, spec.user().get());
+        }
         if (spec.namespaces().isEmpty() || Credentials.hasCapability(Credentials.CAP_SYS_ADMIN)) {
             return;
         }
@@ -51,6 +55,23 @@ final class Preflight {
         if (!Credentials.hasCapability(Credentials.CAP_SETGID)) {
             requireOwnIdOnly(spec, "gidMapping", spec.gidMappings(), Credentials.effectiveGid());
         }
+    }
+
+    private static void checkIdentity(SandboxSpec spec, UserIdentity user) throws SandboxStartException {
+        if (spec.has(Namespace.USER)) {
+            if (!mapped(spec.uidMappings(), user.uid()) || !mapped(spec.gidMappings(), user.gid())) {
+                throw failure(spec, "user " + user.uid() + ":" + user.gid() + " is not mapped in the user namespace"
+                        + " (uid map " + spec.uidMappings() + ", gid map " + spec.gidMappings() + ")", "");
+            }
+        } else if ((user.uid() != Credentials.effectiveUid() || user.gid() != Credentials.effectiveGid())
+                && !Credentials.hasCapability(Credentials.CAP_SETUID)) {
+            throw failure(spec, "switching to user " + user.uid() + ":" + user.gid() + " needs CAP_SETUID and"
+                    + " CAP_SETGID; add userNamespace() to run as that user inside one", "");
+        }
+    }
+
+    private static boolean mapped(List<IdMapping> mappings, long id) {
+        return mappings.stream().anyMatch(m -> id >= m.insideId() && id < m.insideId() + m.count());
     }
 
     private static void checkFilesystem(SandboxSpec spec, FilesystemSpec filesystem) throws SandboxStartException {

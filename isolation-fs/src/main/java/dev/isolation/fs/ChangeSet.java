@@ -29,8 +29,12 @@ import java.util.Set;
  * </ul>
  *
  * Lowers are merged as overlayfs does (see {@link OverlayEntries}); nothing is followed through a symbolic link.
- * In an overlay mounted with {@code CAP_SYS_ADMIN}, a lower directory marked opaque with {@code user.overlay.opaque}
- * (for rootless use) keeps that attribute when copied up, and is then taken for an opaque upper directory.
+ *
+ * <p>An upper directory is opaque by the marker of the mount's kind only: an overlay mounted with
+ * {@code CAP_SYS_ADMIN} copies a lower directory's {@code user.overlay.opaque} up with it, where it means nothing.
+ * The kind is read from the attributes overlayfs keeps on the upper root ({@code trusted.overlay.*} or
+ * {@code user.overlay.*}, e.g. {@code overlay.uuid}); without any (older kernels, hand-built uppers) either marker
+ * counts, except a {@code user.overlay.opaque} that the lowers' directory at the same path carries too.
  */
 public final class ChangeSet {
     private final List<Change> changes;
@@ -54,7 +58,7 @@ public final class ChangeSet {
         }
         OverlayLowers.Node lowerRoot = OverlayLowers.root(lowersTopFirst);
         List<Change> changes = new ArrayList<>();
-        new Walk(changes).directory("", upper, Optional.of(lowerRoot), false);
+        new Walk(changes, Markers.of(upper)).directory("", upper, Optional.of(lowerRoot), false);
         return new ChangeSet(changes);
     }
 
@@ -101,8 +105,33 @@ public final class ChangeSet {
         return "ChangeSet" + changes;
     }
 
+    /** Which opaque marker overlayfs writes in an upper directory: that of the mount's kind, when it is known. */
+    private enum Markers {
+        TRUSTED, USER, UNKNOWN;
+
+        /** Judged from the attributes overlayfs keeps on the upper root, which is never copied up. */
+        static Markers of(Path upper) throws IOException {
+            List<String> names = OverlayEntries.attributeNames(upper);
+            if (names.stream().anyMatch(name -> name.startsWith("trusted.overlay."))) {
+                return TRUSTED;
+            }
+            return names.stream().anyMatch(name -> name.startsWith("user.overlay.")) ? USER : UNKNOWN;
+        }
+
+        /** Whether the upper directory {@code dir}, over the lowers' directory {@code below}, is opaque. */
+        boolean opaque(Path dir, OverlayLowers.Node below) throws IOException {
+            return switch (this) {
+                case TRUSTED -> OverlayEntries.hasOpaqueValue(dir, OverlayEntries.TRUSTED_OPAQUE);
+                case USER -> OverlayEntries.hasOpaqueValue(dir, OverlayEntries.USER_OPAQUE);
+                case UNKNOWN -> OverlayEntries.hasOpaqueValue(dir, OverlayEntries.TRUSTED_OPAQUE)
+                        || (OverlayEntries.hasOpaqueValue(dir, OverlayEntries.USER_OPAQUE)
+                            && !OverlayEntries.hasOpaqueValue(below.top(), OverlayEntries.USER_OPAQUE));
+            };
+        }
+    }
+
     /** One comparison of an upper tree with the lowers, collecting into {@code changes}. */
-    private record Walk(List<Change> changes) {
+    private record Walk(List<Change> changes, Markers markers) {
         /**
          * Compares the upper directory {@code upperDir}, at {@code path} in the sandbox, with the lowers' directory
          * there ({@code lower}, if the lowers have a directory there). {@code hiding}: the upper directory or one
@@ -156,7 +185,7 @@ public final class ChangeSet {
                 if (old.permissions() != stat.permissions() || old.uid() != stat.uid() || old.gid() != stat.gid()) {
                     add(path, Change.Kind.MODIFIED);
                 }
-                directory(path, entry, below, hiding || OverlayEntries.isOpaque(entry));
+                directory(path, entry, below, hiding || markers.opaque(entry, below.get()));
             }
         }
 

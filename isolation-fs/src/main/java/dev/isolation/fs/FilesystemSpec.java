@@ -19,6 +19,8 @@ public final class FilesystemSpec {
     private final RootSource root;
     private final RootMode mode;
     private final boolean readOnly;
+    private final RootMode requestedMode;
+    private final Boolean requestedReadOnly;
     private final List<MountSpec> mounts;
     private final boolean standardMounts;
     private final ChangesPolicy changes;
@@ -27,6 +29,8 @@ public final class FilesystemSpec {
         this.root = builder.root;
         this.mode = mode;
         this.readOnly = readOnly;
+        this.requestedMode = builder.mode;
+        this.requestedReadOnly = builder.readOnly;
         this.mounts = List.copyOf(builder.mounts);
         this.standardMounts = builder.standardMounts;
         this.changes = builder.changes;
@@ -82,11 +86,12 @@ public final class FilesystemSpec {
         return changes;
     }
 
+    /** A builder with this spec's settings; values that were defaulted are defaulted again by its build(). */
     public Builder toBuilder() {
         Builder builder = new Builder();
         builder.root = root;
-        builder.mode = mode;
-        builder.readOnly = readOnly;
+        builder.mode = requestedMode;
+        builder.readOnly = requestedReadOnly;
         builder.mounts.addAll(mounts);
         builder.standardMounts = standardMounts;
         builder.changes = changes;

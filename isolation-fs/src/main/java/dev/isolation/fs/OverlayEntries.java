@@ -9,6 +9,8 @@ import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -71,7 +73,8 @@ public final class OverlayEntries {
         return hasOpaqueValue(dir, TRUSTED_OPAQUE) || hasOpaqueValue(dir, USER_OPAQUE);
     }
 
-    private static boolean hasOpaqueValue(Path dir, String attribute) throws IOException {
+    /** Whether {@code dir} carries {@code attribute} set to "y" (not following a symbolic link). */
+    static boolean hasOpaqueValue(Path dir, String attribute) throws IOException {
         byte[] value = new byte[8];
         try {
             long length = OverlayLibC.INSTANCE.lgetxattr(dir.toString(), attribute, value,
@@ -84,6 +87,35 @@ public final class OverlayEntries {
             }
             throw new IOException("cannot read attribute " + attribute + " of " + dir + " (lgetxattr): "
                     + describe(e), e);
+        }
+    }
+
+    /**
+     * The names of the extended attributes of {@code path} the caller may see (no {@code trusted.*} ones without
+     * {@code CAP_SYS_ADMIN}); none on a filesystem without them.
+     */
+    static List<String> attributeNames(Path path) throws IOException {
+        for (int size = 1024; ; size *= 4) {
+            byte[] list = new byte[size];
+            try {
+                int length = (int) OverlayLibC.INSTANCE.llistxattr(path.toString(), list, new NativeLong(size))
+                        .longValue();
+                List<String> names = new ArrayList<>();
+                for (int start = 0, end; start < length; start = end + 1) {
+                    for (end = start; list[end] != 0; end++) {
+                        // up to the name's NUL
+                    }
+                    names.add(new String(list, start, end - start, StandardCharsets.UTF_8));
+                }
+                return names;
+            } catch (LastErrorException e) {
+                if (e.getErrorCode() == OverlayLibC.ENOTSUP) {
+                    return List.of();
+                }
+                if (e.getErrorCode() != ERANGE || size > (1 << 20)) {
+                    throw new IOException("cannot list the attributes of " + path + " (llistxattr): " + describe(e), e);
+                }
+            }
         }
     }
 

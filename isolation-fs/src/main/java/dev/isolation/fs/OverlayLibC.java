@@ -37,4 +37,10 @@ interface OverlayLibC extends Library {
      * int flags)}.
      */
     int lsetxattr(String path, String name, byte[] value, NativeLong size, int flags) throws LastErrorException;
+
+    /**
+     * llistxattr(2): {@code ssize_t llistxattr(const char *path, char *list, size_t size)}; the names the caller
+     * may see, each ending with a NUL byte; returns their total length.
+     */
+    NativeLong llistxattr(String path, byte[] list, NativeLong size) throws LastErrorException;
 }

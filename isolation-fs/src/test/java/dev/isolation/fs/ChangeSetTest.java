@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.isolation.fs.Change.Kind;
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
@@ -12,6 +13,7 @@ import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.nio.file.attribute.UserDefinedFileAttributeView;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -151,6 +153,24 @@ class ChangeSetTest {
     }
 
     @Test
+    void aUserMarkerCopiedUpWithItsLowerDirectoryIsNotOpaqueUnlessTheMountUsesUserMarkers() throws IOException {
+        Path lower = dir(temp.resolve("lower"));
+        dir(lower.resolve("d"));
+        write(lower.resolve("d/kept"), "x");
+        setUserAttribute(lower.resolve("d"), "overlay.opaque", "y");
+        Path upper = dir(temp.resolve("upper"));
+        dir(upper.resolve("d"));
+        setUserAttribute(upper.resolve("d"), "overlay.opaque", "y");    // as a privileged copy-up leaves it
+        write(upper.resolve("d/new"), "x");
+
+        assertThat(ChangeSet.of(upper, List.of(lower)).changes()).containsExactly(new Change("/d/new", Kind.ADDED));
+
+        setUserAttribute(upper, "overlay.uuid", "x");     // what a userxattr mount keeps on its upper root
+        assertThat(ChangeSet.of(upper, List.of(lower)).changes()).containsExactly(
+                new Change("/d/kept", Kind.DELETED), new Change("/d/new", Kind.ADDED));
+    }
+
+    @Test
     void lowersAreMergedTopFirstHonouringTheirWhiteoutsAndOpaqueDirectories() throws IOException {
         Path bottom = dir(temp.resolve("bottom"));
         write(bottom.resolve("whited-out"), "x");
@@ -263,6 +283,15 @@ class ChangeSetTest {
                 new Change("/dir/old", Kind.DELETED), new Change("/dir/sub", Kind.DELETED),
                 new Change("/dir/sub/older", Kind.DELETED), new Change("/existing", Kind.MODIFIED),
                 new Change("/marked/new", Kind.ADDED));
+    }
+
+    private static void setUserAttribute(Path path, String name, String value) {
+        try {
+            Files.getFileAttributeView(path, UserDefinedFileAttributeView.class)
+                    .write(name, ByteBuffer.wrap(value.getBytes(StandardCharsets.UTF_8)));
+        } catch (IOException | UnsupportedOperationException e) {
+            Assumptions.abort("this filesystem has no user attributes: " + e);
+        }
     }
 
     private static void markOpaqueOrSkip(Path dir) {

@@ -258,11 +258,11 @@ final class Json {
         }
         try {
             BigDecimal decimal = new BigDecimal(literal);
-            if (integral && decimal.bitLength() < 64) {
+            if (integral && decimal.toBigInteger().bitLength() < 64) {
                 return decimal.longValueExact();
             }
             return decimal;
-        } catch (NumberFormatException e) {
+        } catch (NumberFormatException | ArithmeticException e) {
             position = start;
             throw error("number out of range");
         }
