@@ -101,10 +101,13 @@ class FilesystemTest {
     @Test
     void twoSandboxesShareAVolumeWhichOutlivesThem() throws Exception {
         VolumeStore volumes = new VolumeStore(temp.resolve("volumes"));
-        Volume volume = volumes.getOrCreate("shared");
-        FilesystemSpec filesystem = FilesystemSpec.builder().rootDirectory(lower).volume(volume, "/data").build();
+        FilesystemSpec filesystem = FilesystemSpec.builder().rootDirectory(lower).volume(volumes, "shared", "/data")
+                .build();
+        Volume volume = volumes.get("shared").orElseThrow();
         SandboxProcess writer = sandbox(filesystem).command("/bin/sh", "-c",
                 "echo from-a > /data/a; while ! test -e /data/b; do sleep 0.05; done; cat /data/b").start();
+        assertThatThrownBy(() -> volumes.remove("shared")).as("a volume in use is not removed")
+                .isInstanceOf(IOException.class).hasMessageContaining("in use");
         Sandboxes.Result reader = Sandboxes.shell(sandbox(filesystem),
                 "while ! test -e /data/a; do sleep 0.05; done; cat /data/a; echo from-b > /data/b");
         assertThat(reader.output()).isEqualTo("from-a\n");
@@ -113,6 +116,8 @@ class FilesystemTest {
         assertThat(volumes.get("shared")).isPresent();
         assertThat(Files.readString(volume.directory().resolve("a"))).isEqualTo("from-a\n");
         assertThat(volumes.list()).extracting(Volume::name).containsExactly("shared");
+        volumes.remove("shared"); // no sandbox holds it any more
+        assertThat(volumes.list()).isEmpty();
     }
 
     @Test

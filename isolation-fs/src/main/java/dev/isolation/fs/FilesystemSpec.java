@@ -1,5 +1,6 @@
 package dev.isolation.fs;
 
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -166,6 +167,11 @@ public final class FilesystemSpec {
 
         public Builder volume(Volume volume, String target) {
             return mount(new MountSpec.VolumeMount(volume, target, false));
+        }
+
+        /** The volume {@code name} of {@code store} (created if missing), leased by the sandbox while it runs. */
+        public Builder volume(VolumeStore store, String name, String target) throws IOException {
+            return mount(new MountSpec.VolumeMount(store.getOrCreate(name), target, false, store));
         }
 
         /** Whether /proc, /dev and /tmp are mounted before the caller's mounts (default true). */

@@ -73,11 +73,18 @@ public sealed interface MountSpec permits MountSpec.Bind, MountSpec.Tmpfs, Mount
         }
     }
 
-    /** A named volume's directory at {@code target}. */
-    record VolumeMount(Volume volume, String target, boolean readOnly) implements MountSpec {
+    /**
+     * A named volume's directory at {@code target}. With its {@code store} (may be null), the sandbox holds a lease
+     * on the volume while it runs, so that the store refuses to remove it meanwhile.
+     */
+    record VolumeMount(Volume volume, String target, boolean readOnly, VolumeStore store) implements MountSpec {
         public VolumeMount {
             Objects.requireNonNull(volume, "volume");
             target = checkedTarget("volume target", target);
+        }
+
+        public VolumeMount(Volume volume, String target, boolean readOnly) {
+            this(volume, target, readOnly, null);
         }
     }
 

@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 
@@ -15,24 +16,34 @@ public final class SandboxFilesystem {
     private final FilesystemSpec spec;
     private final SandboxDirectory directory;
     private final List<FsStep> steps;
+    private final List<VolumeStore.Lease> leases;
 
-    private SandboxFilesystem(FilesystemSpec spec, SandboxDirectory directory, List<FsStep> steps) {
+    private SandboxFilesystem(FilesystemSpec spec, SandboxDirectory directory, List<FsStep> steps,
+            List<VolumeStore.Lease> leases) {
         this.spec = spec;
         this.directory = directory;
         this.steps = steps;
+        this.leases = leases;
     }
 
     /** Creates the sandbox's directory under {@code parent} (a copy of the root too, for a copied root). */
     public static SandboxFilesystem prepare(FilesystemSpec spec, Path parent, MountCompiler.Namespaces namespaces)
             throws IOException {
         SandboxDirectory directory = SandboxDirectory.create(parent);
+        List<VolumeStore.Lease> leases = new ArrayList<>();
         try {
+            for (MountSpec mount : spec.mounts()) {
+                if (mount instanceof MountSpec.VolumeMount volume && volume.store() != null) {
+                    leases.add(volume.store().acquire(volume.volume().name()));
+                }
+            }
             if (spec.mode() == RootMode.COPY) {
                 Files.createDirectory(directory.copy());
                 CopiedRoot.materialize(spec.root().lowersTopFirst(), directory.copy());
             }
-            return new SandboxFilesystem(spec, directory, MountCompiler.compile(spec, directory, namespaces));
+            return new SandboxFilesystem(spec, directory, MountCompiler.compile(spec, directory, namespaces), leases);
         } catch (IOException | RuntimeException e) {
+            release(leases);
             FileTrees.deleteRecursively(directory.path());
             throw e;
         }
@@ -78,9 +89,27 @@ public final class SandboxFilesystem {
         }
     }
 
-    /** Removes the sandbox's private directory and everything in it. */
+    /** Releases the volumes' leases and removes the sandbox's private directory and everything in it. */
     public void discard() throws IOException {
-        FileTrees.deleteRecursively(directory.path());
+        try {
+            release(leases);
+        } finally {
+            FileTrees.deleteRecursively(directory.path());
+        }
+    }
+
+    private static void release(List<VolumeStore.Lease> leases) throws IOException {
+        IOException failure = null;
+        for (VolumeStore.Lease lease : leases) {
+            try {
+                lease.close();
+            } catch (IOException e) {
+                failure = e;
+            }
+        }
+        if (failure != null) {
+            throw failure;
+        }
     }
 
     /** What {@link #finish()} did. */
