@@ -40,30 +40,14 @@ final class LayerCopier {
             case LayerNative.S_IFDIR -> {
                 Files.createDirectory(to);
                 LayerFiles.chmod(to, 0700);
-                for (String name : OPAQUE_XATTRS) {
-                    byte[] value = LayerNative.lgetxattr(from, name).orElse(null);
-                    if (value != null) {
-                        int errno = LayerNative.lsetxattr(to, name, value);
-                        if (errno != 0 && !(name.startsWith("trusted.") && errno == LayerNative.EPERM)) {
-                            throw new IOException("cannot copy the xattr " + name + " of " + from + " to " + to
-                                    + ": error=" + errno);
+                withOwnerAccess(from, mode, 0500, () -> {
+                    copyOpaqueXattrs(from, to);
+                    try (DirectoryStream<Path> entries = Files.newDirectoryStream(from)) {
+                        for (Path entry : entries) {
+                            copyEntry(entry, to.resolve(entry.getFileName().toString()));
                         }
                     }
-                }
-                int sourceMode = LayerFiles.mode(from);
-                boolean opened = (sourceMode & 0500) != 0500;
-                if (opened) {
-                    LayerFiles.chmod(from, sourceMode | 0500);
-                }
-                try (DirectoryStream<Path> entries = Files.newDirectoryStream(from)) {
-                    for (Path entry : entries) {
-                        copyEntry(entry, to.resolve(entry.getFileName().toString()));
-                    }
-                } finally {
-                    if (opened) {
-                        LayerFiles.chmod(from, sourceMode);
-                    }
-                }
+                });
                 setMtime(to, mtime);
                 LayerFiles.chmod(to, mode);
             }
@@ -74,23 +58,47 @@ final class LayerCopier {
                     Files.createLink(to, earlier);
                     return;
                 }
-                boolean opened = (mode & 0400) == 0;
-                if (opened) {
-                    LayerFiles.chmod(from, mode | 0400);
-                }
-                try {
-                    Files.copy(from, to, LinkOption.NOFOLLOW_LINKS, StandardCopyOption.COPY_ATTRIBUTES);
-                } finally {
-                    if (opened) {
-                        LayerFiles.chmod(from, mode);
-                    }
-                }
+                withOwnerAccess(from, mode, 0400,
+                        () -> Files.copy(from, to, LinkOption.NOFOLLOW_LINKS, StandardCopyOption.COPY_ATTRIBUTES));
                 setMtime(to, mtime);
                 LayerFiles.chmod(to, mode);
                 copiedInodes.put(inode, to);
             }
             case LayerNative.S_IFLNK -> Files.createSymbolicLink(to, Files.readSymbolicLink(from));
             default -> LayerNative.mknod(to, mode, (Long) attributes.get("rdev"));
+        }
+    }
+
+    private static void copyOpaqueXattrs(Path from, Path to) throws IOException {
+        for (String name : OPAQUE_XATTRS) {
+            byte[] value = LayerNative.lgetxattr(from, name).orElse(null);
+            if (value != null) {
+                int errno = LayerNative.lsetxattr(to, name, value);
+                if (errno != 0 && !(name.startsWith("trusted.") && errno == LayerNative.EPERM)) {
+                    throw new IOException("cannot copy the xattr " + name + " of " + from + " to " + to
+                            + ": error=" + errno);
+                }
+            }
+        }
+    }
+
+    /** Something done to a source entry while its owner can read (and search) it. */
+    private interface Access {
+        void run() throws IOException;
+    }
+
+    /** Runs {@code access} with {@code bits} added to the owner's permissions of {@code path}, then restores them. */
+    private static void withOwnerAccess(Path path, int mode, int bits, Access access) throws IOException {
+        boolean opened = (mode & bits) != bits;
+        if (opened) {
+            LayerFiles.chmod(path, mode | bits);
+        }
+        try {
+            access.run();
+        } finally {
+            if (opened) {
+                LayerFiles.chmod(path, mode);
+            }
         }
     }
 

@@ -27,7 +27,7 @@ final class LayerFiles {
             }
             return;
         }
-        Files.setAttribute(directory, "unix:mode", 0700, LinkOption.NOFOLLOW_LINKS);
+        chmod(directory, 0700);
     }
 
     /** The mode bits (type and permissions) of {@code path} itself. */
@@ -37,7 +37,7 @@ final class LayerFiles {
 
     /** Sets the permission bits of {@code path} itself (never through a symlink). */
     static void chmod(Path path, int permissions) throws IOException {
-        Files.setAttribute(path, "unix:mode", permissions & 07777, LinkOption.NOFOLLOW_LINKS);
+        LayerNative.chmod(path, permissions);
     }
 
     /** Adds owner read, write and search to a directory so that its entries can be listed, added and removed. */

@@ -41,6 +41,7 @@ final class LayerNative {
 
     private static final int AT_FDCWD = -100;
     private static final int RENAME_NOREPLACE = 1;
+    private static final int AT_SYMLINK_NOFOLLOW = 0x100;
     private static final Charset PATH_CHARSET = pathCharset();
 
     /** libc, declared with byte-array paths so that no string encoding of JNA's gets in the way. */
@@ -57,6 +58,8 @@ final class LayerNative {
 
         int renameat2(int oldDirFd, byte[] oldPath, int newDirFd, byte[] newPath, int flags)
                 throws LastErrorException;
+
+        int fchmodat(int dirFd, byte[] path, int mode, int flags) throws LastErrorException;
     }
 
     /** What {@link #renameNoReplace} did. */
@@ -77,6 +80,28 @@ final class LayerNative {
         } catch (LastErrorException e) {
             throw failure("mknod", path, e);
         }
+    }
+
+    /**
+     * Sets the permission bits of {@code path} itself, never through a symlink, and without opening it (so also
+     * on files and directories whose mode keeps their owner out, where NIO's NOFOLLOW chmod fails with EACCES).
+     * Where the C library cannot do it without following (before glibc 2.32, or without /proc), the path is
+     * checked not to be a symlink and chmod'ed.
+     */
+    static void chmod(Path path, int permissions) throws IOException {
+        try {
+            C.INSTANCE.fchmodat(AT_FDCWD, bytes(path), permissions & 07777, AT_SYMLINK_NOFOLLOW);
+            return;
+        } catch (LastErrorException e) {
+            int errno = e.getErrorCode();
+            if (errno != EOPNOTSUPP && errno != ENOSYS && errno != EINVAL) {
+                throw failure("chmod " + Integer.toOctalString(permissions & 07777), path, e);
+            }
+        }
+        if (Files.isSymbolicLink(path)) {
+            throw new IOException("chmod " + path + " refused: it is a symlink");
+        }
+        Files.setAttribute(path, "unix:mode", permissions & 07777);
     }
 
     /** Creates the symlink {@code link} whose target is exactly {@code target} (no normalisation). */

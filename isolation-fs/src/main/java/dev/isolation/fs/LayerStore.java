@@ -38,6 +38,9 @@ import java.util.regex.Pattern;
  *
  * <p>Digests are {@code sha256:} followed by 64 lowercase hex digits; anything else is refused with an
  * {@link IllegalArgumentException} naming it.
+ *
+ * <p>Instances hold no state besides their paths: any number of threads, instances and JVMs may use one store
+ * at once. Layers are not fsync'ed: after a power loss a layer may need to be removed and unpacked again.
  */
 public final class LayerStore {
     /** How a layer blob given to {@link #unpack} is compressed. */

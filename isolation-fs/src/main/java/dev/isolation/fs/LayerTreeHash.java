@@ -45,17 +45,37 @@ final class LayerTreeHash {
     /** The tree's id, {@code sha256:<hex>}. */
     static String of(Path root) throws IOException {
         LayerTreeHash hash = new LayerTreeHash(root);
-        hash.directory(root, "");
+        hash.withOwnerAccess(root, 0500, () -> hash.children(root, ""));
         hash.listing.flush();
         return "sha256:" + BaseEncoding.base16().lowerCase().encode(hash.digest.digest());
     }
 
-    private void directory(Path directory, String relative) throws IOException {
-        int mode = LayerFiles.mode(directory);
-        boolean opened = (mode & 0500) != 0500;
+    /** Something done to an entry while its owner can read (and search) it. */
+    private interface Access {
+        void run() throws IOException;
+    }
+
+    /**
+     * Runs {@code access} with {@code bits} added to the owner's permissions of {@code path} (a file or directory
+     * the store's owner made unreadable), restoring its mode afterwards. Reading content, listing a directory and
+     * reading user xattrs all need them.
+     */
+    private void withOwnerAccess(Path path, int bits, Access access) throws IOException {
+        int mode = LayerFiles.mode(path);
+        boolean opened = (mode & bits) != bits;
         if (opened) {
-            LayerFiles.chmod(directory, mode | 0500);
+            LayerFiles.chmod(path, mode | bits);
         }
+        try {
+            access.run();
+        } finally {
+            if (opened) {
+                LayerFiles.chmod(path, mode);
+            }
+        }
+    }
+
+    private void children(Path directory, String relative) throws IOException {
         List<String> names = new ArrayList<>();
         try (DirectoryStream<Path> entries = Files.newDirectoryStream(directory)) {
             for (Path entry : entries) {
@@ -63,14 +83,8 @@ final class LayerTreeHash {
             }
         }
         names.sort(null);
-        try {
-            for (String name : names) {
-                entry(directory.resolve(name), relative.isEmpty() ? name : relative + "/" + name);
-            }
-        } finally {
-            if (opened) {
-                LayerFiles.chmod(directory, mode);
-            }
+        for (String name : names) {
+            entry(directory.resolve(name), relative.isEmpty() ? name : relative + "/" + name);
         }
     }
 
@@ -82,16 +96,16 @@ final class LayerTreeHash {
         string(relative);
         listing.writeInt(mode & 07777);
         switch (type) {
-            case LayerNative.S_IFDIR -> {
+            case LayerNative.S_IFDIR -> withOwnerAccess(path, 0500, () -> {
                 refuseDependent(path, relative);
                 listing.writeBoolean(isOpaque(path));
-                directory(path, relative);
-            }
-            case LayerNative.S_IFREG -> {
+                children(path, relative);
+            });
+            case LayerNative.S_IFREG -> withOwnerAccess(path, 0400, () -> {
                 refuseDependent(path, relative);
                 listing.writeLong((Long) attributes.get("size"));
-                listing.write(contentHash(path, mode));
-            }
+                listing.write(contentHash(path));
+            });
             case LayerNative.S_IFLNK -> string(Files.readSymbolicLink(path).toString());
             case LayerNative.S_IFCHR, LayerNative.S_IFBLK -> listing.writeLong((Long) attributes.get("rdev"));
             default -> {
@@ -120,21 +134,13 @@ final class LayerTreeHash {
         return false;
     }
 
-    private static byte[] contentHash(Path file, int mode) throws IOException {
-        boolean opened = (mode & 0400) == 0;
-        if (opened) {
-            LayerFiles.chmod(file, mode | 0400);
-        }
+    private static byte[] contentHash(Path file) throws IOException {
         MessageDigest content = sha256();
         try (InputStream in = Files.newInputStream(file, LinkOption.NOFOLLOW_LINKS)) {
             byte[] buffer = new byte[65536];
             int n;
             while ((n = in.read(buffer)) >= 0) {
                 content.update(buffer, 0, n);
-            }
-        } finally {
-            if (opened) {
-                LayerFiles.chmod(file, mode);
             }
         }
         return content.digest();

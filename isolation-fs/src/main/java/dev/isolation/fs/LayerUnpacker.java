@@ -82,10 +82,10 @@ final class LayerUnpacker {
     }
 
     private void apply(TarEntry entry, InputStream data) throws IOException {
-        List<String> parts = components(entry, entry.name(), "");
+        List<String> parts = components(entry, entry.name(), false);
         if (parts.isEmpty()) {
             if (entry.type() != TarEntry.Type.DIRECTORY) {
-                throw refuse(entry, "is a " + entry.type().name().toLowerCase() + " in place of the layer's root");
+                throw refuse(entry, "stands for the layer's root but is not a directory");
             }
             rootMetadata = new DirectoryMetadata(entry.mode(), Optional.of(entry.mtime()));
             return;
@@ -174,19 +174,23 @@ final class LayerUnpacker {
         }
     }
 
-    /** The name's components: leading "./" stripped, empty and "." components dropped; absolute or ".." refused. */
-    private List<String> components(TarEntry entry, String name, String what) throws IOException {
+    /**
+     * The name's components: leading "./" stripped, empty and "." components dropped; absolute or ".." refused.
+     * {@code linkTarget} says whether the name is the entry's own or the target of its hard link (for messages).
+     */
+    private List<String> components(TarEntry entry, String name, boolean linkTarget) throws IOException {
         String stripped = name;
         while (stripped.startsWith("./")) {
             stripped = stripped.substring(2);
         }
+        String subject = linkTarget ? "is a hard link to '" + name + "', which " : "";
         if (stripped.startsWith("/")) {
-            throw refuse(entry, what + "'" + name + "' is an absolute path outside the layer");
+            throw refuse(entry, subject + "is an absolute path outside the layer");
         }
         List<String> parts = new ArrayList<>();
         for (String part : stripped.split("/", -1)) {
             if (part.equals("..")) {
-                throw refuse(entry, what + "'" + name + "' climbs out of the layer");
+                throw refuse(entry, subject + "climbs out of the layer");
             }
             if (!part.isEmpty() && !part.equals(".")) {
                 parts.add(part);
@@ -221,7 +225,7 @@ final class LayerUnpacker {
     }
 
     private Path hardLinkTarget(TarEntry entry) throws IOException {
-        List<String> parts = components(entry, entry.linkName(), "is a hard link to ");
+        List<String> parts = components(entry, entry.linkName(), true);
         if (parts.isEmpty()) {
             throw refuse(entry, "is a hard link to the layer's root");
         }

@@ -203,7 +203,7 @@ class LayerUnpackTest {
     void refusesHardLinksOutOfTheLayer() throws IOException {
         Files.writeString(canary.resolve("secret"), "secret");
         assertRefused(new TarFixture().hardLink("passwd", "../../etc/passwd").bytes(), "entry 'passwd'",
-                "hard link to '../../etc/passwd' climbs out");
+                "hard link to '../../etc/passwd', which climbs out of the layer");
         assertRefused(new TarFixture().hardLink("secret", canary + "/secret").bytes(), "entry 'secret'", "absolute");
         assertRefused(new TarFixture().hardLink("later", "not-yet").file("not-yet", "x").bytes(), "entry 'later'",
                 "not (yet) in the layer");
@@ -259,6 +259,11 @@ class LayerUnpackTest {
                 .hasMessageContaining(TarFixture.sha256(tar));
         assertThat(store.find(wrong)).isEmpty();
         assertStoreEmpty();
+    }
+
+    @Test
+    void refusesANonDirectoryAsTheLayersRoot() {
+        assertRefused(new TarFixture().file("./", "x").bytes(), "entry './'", "not a directory");
     }
 
     @Test

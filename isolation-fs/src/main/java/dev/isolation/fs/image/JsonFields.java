@@ -33,10 +33,6 @@ final class JsonFields {
         return where;
     }
 
-    boolean has(String key) {
-        return members.get(key) != null;
-    }
-
     /** A string that must be there. */
     String string(String key) throws IOException {
         return optionalString(key).orElseThrow(() -> new IOException(where + ": \"" + key + "\" is missing"));

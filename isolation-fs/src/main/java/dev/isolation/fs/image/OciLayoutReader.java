@@ -42,7 +42,7 @@ final class OciLayoutReader {
         checkLayoutVersion();
         JsonFields index = json(file("index.json"), "index.json");
         requireSchemaVersion(index);
-        Descriptor manifestDescriptor = select(index, 0);
+        Descriptor manifestDescriptor = select(index, "index.json", 0);
         String manifestName = "manifest " + manifestDescriptor.digest();
         JsonFields manifest = json(blob(manifestDescriptor, manifestName), manifestName);
         requireSchemaVersion(manifest);
@@ -96,15 +96,18 @@ final class OciLayoutReader {
     }
 
     /** The image manifest for our platform, through nested indexes. */
-    private Descriptor select(JsonFields index, int depth) throws IOException {
+    private Descriptor select(JsonFields index, String indexName, int depth) throws IOException {
         List<Descriptor> candidates = new ArrayList<>();
         for (JsonFields manifest : index.objects("manifests")) {
             Descriptor descriptor = Descriptor.parse(manifest);
-            if (MANIFEST_TYPES.contains(descriptor.mediaType()) || INDEX_TYPES.contains(descriptor.mediaType())) {
+            boolean known = candidates.stream().anyMatch(d -> d.digest().equals(descriptor.digest())
+                    && d.platform().equals(descriptor.platform()));
+            if (!known && (MANIFEST_TYPES.contains(descriptor.mediaType())
+                    || INDEX_TYPES.contains(descriptor.mediaType()))) {
                 candidates.add(descriptor);
             }
         }
-        Descriptor chosen = choose(candidates, index.where());
+        Descriptor chosen = choose(candidates, indexName);
         if (MANIFEST_TYPES.contains(chosen.mediaType())) {
             return chosen;
         }
@@ -114,7 +117,7 @@ final class OciLayoutReader {
         String name = "index " + chosen.digest();
         JsonFields nested = json(blob(chosen, name), name);
         requireSchemaVersion(nested);
-        return select(nested, depth + 1);
+        return select(nested, name, depth + 1);
     }
 
     private Descriptor choose(List<Descriptor> candidates, String where) throws IOException {
