@@ -86,7 +86,8 @@ static int make_directories(const char *path, mode_t mode) {
     return make_directories_within(path, mode, 40);
 }
 
-static int create_file(const char *path) {
+/* Creates the missing parents of path inside the root and opens the parent; *name is set to the last component. */
+static int open_parent_creating(const char *path, const char **name) {
     const char *slash = strrchr(path, '/');
     char parent[4096];
     size_t parent_len = slash ? (size_t)(slash - path) : 0;
@@ -94,13 +95,30 @@ static int create_file(const char *path) {
     memcpy(parent, path, parent_len);
     parent[parent_len] = '\0';
     if (make_directories(parent, 0755) < 0) return -1;
-    int parent_fd = open_in_root(parent, O_PATH | O_DIRECTORY);
+    *name = slash ? slash + 1 : path;
+    return open_in_root(parent, O_PATH | O_DIRECTORY);
+}
+
+static int create_file(const char *path) {
+    const char *name;
+    int parent_fd = open_parent_creating(path, &name);
     if (parent_fd < 0) return -1;
-    int fd = openat(parent_fd, slash ? slash + 1 : path, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
+    int fd = openat(parent_fd, name, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
     int saved = errno;
     close(parent_fd);
     if (fd < 0 && saved != EEXIST && saved != ELOOP) { errno = saved; return -1; }
     if (fd >= 0) close(fd);
+    return 0;
+}
+
+static int create_symlink(const char *target, const char *link) {
+    const char *name;
+    int parent_fd = open_parent_creating(link, &name);
+    if (parent_fd < 0) return -1;
+    int rc = symlinkat(target, parent_fd, name);
+    int saved = errno;
+    close(parent_fd);
+    if (rc < 0 && saved != EEXIST) { errno = saved; return -1; }
     return 0;
 }
 
@@ -161,23 +179,8 @@ int root_op(const struct op *op) {
     }
     case OP_MKDIR_IN_ROOT:
         return make_directories(op->str[0], (mode_t)op->num[0]);
-    case OP_SYMLINK_IN_ROOT: {
-        const char *link = op->str[1];
-        const char *slash = strrchr(link, '/');
-        char parent[4096];
-        size_t parent_len = slash ? (size_t)(slash - link) : 0;
-        if (parent_len >= sizeof parent) { errno = ENAMETOOLONG; return -1; }
-        memcpy(parent, link, parent_len);
-        parent[parent_len] = '\0';
-        if (make_directories(parent, 0755) < 0) return -1;
-        int parent_fd = open_in_root(parent, O_PATH | O_DIRECTORY);
-        if (parent_fd < 0) return -1;
-        int rc = symlinkat(op->str[0], parent_fd, slash ? slash + 1 : link);
-        int saved = errno;
-        close(parent_fd);
-        errno = saved;
-        return rc < 0 && saved == EEXIST ? 0 : rc;
-    }
+    case OP_SYMLINK_IN_ROOT:
+        return create_symlink(op->str[0], op->str[1]);
     case OP_READONLY_IN_ROOT:
         return set_readonly(op->str[0], op->num[0] != 0);
     case OP_PIVOT_ROOT:

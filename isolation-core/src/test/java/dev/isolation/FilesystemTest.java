@@ -194,6 +194,17 @@ class FilesystemTest {
     }
 
     @Test
+    void mountsOnTheHostRootNeedNoWriteToIt() throws IOException {
+        Path shared = Files.writeString(Files.createDirectory(temp.resolve("shared")).resolve("file"), "x\n").getParent();
+        String target = "/isolation-test-target-" + ProcessHandle.current().pid();
+        Sandboxes.Result result = Sandboxes.shell(Sandboxes.withNamespaces(Namespace.PID, Namespace.MOUNT)
+                .filesystem(FilesystemSpec.builder().bindReadOnly(shared, target).build()),
+                "cat " + target + "/file; ls /usr/bin/env; touch /new-top-level 2>&1 | grep -c Read-only");
+        assertThat(result.lines()).containsExactly("x", "/usr/bin/env", "1");
+        assertThat(Path.of(target)).as("nothing was created on the host's root").doesNotExist();
+    }
+
+    @Test
     void copiedRootIsPrivateToo() throws IOException {
         String before = treeHash(lower);
         Sandboxes.Result result = Sandboxes.shell(sandbox(FilesystemSpec.builder().rootDirectory(lower)

@@ -6,8 +6,27 @@ import dev.isolation.Sandbox;
 import dev.isolation.SandboxBuilder;
 import dev.isolation.SandboxProcess;
 import dev.isolation.SandboxSpec;
+import dev.isolation.fs.Change;
+import dev.isolation.fs.ChangeSet;
+import dev.isolation.fs.ChangesPolicy;
+import dev.isolation.fs.FilesystemSpec;
+import dev.isolation.fs.LayerStore;
+import dev.isolation.fs.MountSpec;
+import dev.isolation.fs.RootMode;
+import dev.isolation.fs.RootSource;
+import dev.isolation.fs.SandboxFilesystem;
+import dev.isolation.fs.SandboxPaths;
+import dev.isolation.fs.Volume;
+import dev.isolation.fs.VolumeStore;
+import dev.isolation.fs.image.OciImage;
 import java.io.IOException;
 import java.io.PrintStream;
+import java.io.UncheckedIOException;
+import java.nio.file.FileSystemException;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 
@@ -17,8 +36,9 @@ import java.util.concurrent.atomic.AtomicReference;
  * <pre>java -jar examples/target/isolation-run.jar --unshare-all --hostname box -- /bin/sh -c hostname</pre>
  *
  * The runner exits with the program's exit value (its exit code, or 128 + the signal that killed it); with 2 for
- * bad usage or a setting the sandbox rejects; with 125 when the sandbox cannot be started. SIGINT and SIGTERM sent
- * to the runner are passed on to the program. See {@link RunOptions#usage()} for the options.
+ * bad usage or a setting the sandbox rejects; with 125 when the sandbox cannot be started (or its image cannot be
+ * loaded, or its changes cannot be kept or committed at exit). SIGINT and SIGTERM sent to the runner are passed on
+ * to the program. See {@link RunOptions#usage()} for the options.
  */
 public final class Run {
     /** Exit status for bad usage and rejected settings. */
@@ -75,11 +95,14 @@ public final class Run {
             if (options.printOutcome()) {
                 err.println(RunOptions.NAME + ": " + describe(outcome));
             }
+            if (!reportFilesystem(options, process, err)) {
+                return EXIT_START_FAILED;
+            }
             return outcome.exitValue();
         } catch (InvalidSandboxSpecException e) {
             err.println(RunOptions.NAME + ": invalid setting: " + e.getMessage());
             return EXIT_USAGE;
-        } catch (IOException e) {
+        } catch (IOException | UncheckedIOException e) {
             err.println(RunOptions.NAME + ": " + e.getMessage());
             return EXIT_START_FAILED;
         } catch (InterruptedException e) {
@@ -96,9 +119,16 @@ public final class Run {
         }
     }
 
-    /** The sandbox the options describe. Throws {@link InvalidSandboxSpecException} for settings it rejects. */
-    static SandboxSpec spec(RunOptions options) {
-        SandboxBuilder builder = Sandbox.builder().command(options.command());
+    /**
+     * The sandbox the options describe. Throws {@link InvalidSandboxSpecException} for settings it rejects, the
+     * library's {@link IllegalArgumentException}s about the filesystem included (named after the option); creates
+     * the volumes and stores it uses and loads its image, which may throw {@link IOException}.
+     */
+    static SandboxSpec spec(RunOptions options) throws IOException {
+        SandboxBuilder builder = Sandbox.builder();
+        if (!options.command().isEmpty()) {
+            builder.command(options.command());                 // else the image's Entrypoint and Cmd
+        }
         options.namespaces().forEach(builder::namespace);
         options.hostname().ifPresent(builder::utsNamespace);
         options.uidMappings().forEach(builder::uidMapping);
@@ -109,12 +139,207 @@ public final class Run {
         }
         builder.inheritEnvironment(options.inheritedVariables().toArray(String[]::new));
         options.environment().forEach(builder::environment);
+        options.user().ifPresent(ids -> builder.user(ids.uid(), ids.gid()));
+        Stores stores = new Stores(options);
+        if (options.filesystem()) {
+            builder.filesystem(filesystem(options, stores));   // checked before an image is unpacked
+        }
+        if (options.image().isPresent()) {
+            builder.image(image(options.image().get(), stores));
+        }
         return builder.inheritIO()
                 .redirectInput(options.stdin())
                 .redirectOutput(options.stdout())
                 .redirectError(options.stderr())
                 .redirectErrorStream(options.mergeStderr())
                 .build();
+    }
+
+    /**
+     * The filesystem the options describe, mounts in command-line order. With {@code --image} its root is the host's
+     * here, as {@link SandboxBuilder#image} wants it, and an overlay unless asked otherwise: the image's layers
+     * replace it when the sandbox is built.
+     */
+    static FilesystemSpec filesystem(RunOptions options, Stores stores) throws IOException {
+        FilesystemSpec.Builder filesystem = FilesystemSpec.builder();
+        if (options.rootDirectory().isPresent()) {
+            Path directory = absolute(options.rootDirectory().get());
+            filesystem.root(checked("--root", () -> RootSource.directory(directory)));
+        }
+        Optional<RootMode> mode = options.rootMode();
+        if (mode.isEmpty() && options.image().isPresent()) {
+            mode = Optional.of(RootMode.OVERLAY);
+        }
+        mode.ifPresent(filesystem::mode);
+        if (options.readOnlyRoot()) {
+            filesystem.readOnly(true);
+        }
+        filesystem.standardMounts(options.standardMounts());
+        if (options.keepChanges().isPresent()) {
+            Path keep = absolute(options.keepChanges().get());
+            if (Files.exists(keep, LinkOption.NOFOLLOW_LINKS)) {
+                throw new InvalidSandboxSpecException("--keep-changes", keep.toString(),
+                        "exists already: the changes are moved to a new directory");
+            }
+            filesystem.onExit(checked("--keep-changes", () -> ChangesPolicy.keepIn(keep)));
+        }
+        for (RunOptions.Mount mount : options.mounts()) {
+            checked(mount.option(), () -> check(mount));          // every value, before a volume is created
+        }
+        for (RunOptions.Mount mount : options.mounts()) {
+            filesystem.mount(checked(mount.option(), () -> mountSpec(mount, stores)));
+        }
+        if (options.commitLayer()) {
+            filesystem.onExit(ChangesPolicy.commitTo(stores.layers()));
+        }
+        return checked("filesystem", filesystem::build);
+    }
+
+    /** Checks a mount's values as the library does, without creating anything. */
+    private static RunOptions.Mount check(RunOptions.Mount mount) throws IOException {
+        if (mount instanceof RunOptions.Mount.Volume volume) {
+            Volume.checkName(volume.name());
+            try {
+                SandboxPaths.normalizeAbsolute(volume.target());
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("volume target: " + e.getMessage(), e);
+            }
+        } else {
+            mountSpec(mount, null);
+        }
+        return mount;
+    }
+
+    private static MountSpec mountSpec(RunOptions.Mount mount, Stores stores) throws IOException {
+        if (mount instanceof RunOptions.Mount.Bind bind) {
+            return new MountSpec.Bind(absolute(bind.source()), bind.target(), bind.readOnly(), true);
+        }
+        if (mount instanceof RunOptions.Mount.Tmpfs tmpfs) {
+            return new MountSpec.Tmpfs(tmpfs.target(), tmpfs.size(), tmpfs.mode());
+        }
+        if (mount instanceof RunOptions.Mount.Proc proc) {
+            return new MountSpec.Proc(proc.target());
+        }
+        if (mount instanceof RunOptions.Mount.Dev dev) {
+            return new MountSpec.Devices(dev.target());
+        }
+        if (mount instanceof RunOptions.Mount.Sys sys) {
+            return new MountSpec.Sysfs(sys.target());
+        }
+        if (mount instanceof RunOptions.Mount.Volume volume) {
+            VolumeStore store = stores.volumes();
+            return new MountSpec.VolumeMount(store.getOrCreate(volume.name()), volume.target(), volume.readOnly(),
+                    store);
+        }
+        throw new AssertionError("unknown mount " + mount);
+    }
+
+    private static OciImage image(Path path, Stores stores) throws IOException {
+        Path source = absolute(path);
+        if (!Files.exists(source)) {
+            throw new InvalidSandboxSpecException("--image", source.toString(), "does not exist");
+        }
+        try {
+            return OciImage.load(source, stores.layers());
+        } catch (IOException e) {
+            throw new IOException("cannot load the image " + source + ": " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * What {@code --changes} and {@code --commit-layer} print once the program has ended, and whether its
+     * filesystem was finished as asked (the changes listed, kept or committed); says why not on {@code err}.
+     */
+    private static boolean reportFilesystem(RunOptions options, SandboxProcess process, PrintStream err) {
+        if (!options.printChanges() && !options.commitLayer() && options.keepChanges().isEmpty()) {
+            return true;
+        }
+        Optional<SandboxFilesystem.Result> result;
+        try {
+            result = process.filesystemResult();
+        } catch (IOException e) {
+            String what = options.keepChanges().isPresent() ? "keep the changes in " + options.keepChanges().get()
+                    : options.commitLayer() ? "commit the changes to " + options.layerStore() : "list the changes";
+            Throwable cause = e.getCause();
+            String kind = cause instanceof FileSystemException files && files.getReason() == null
+                    ? " (" + cause.getClass().getSimpleName() + ")" : "";
+            err.println(RunOptions.NAME + ": cannot " + what + ": " + e.getMessage() + kind);
+            return false;
+        }
+        if (options.printChanges()) {
+            Optional<ChangeSet> changes = result.flatMap(SandboxFilesystem.Result::changes);
+            if (changes.isPresent()) {
+                changes.get().changes().forEach(change -> err.println(describe(change)));
+            } else {
+                err.println(RunOptions.NAME + ": no changes to list: the root is not a copy-on-write overlay"
+                        + " (--root, --image or --overlay make one)");
+            }
+        }
+        if (options.commitLayer()) {
+            result.flatMap(SandboxFilesystem.Result::committed).ifPresent(
+                    layer -> err.println(RunOptions.NAME + ": committed layer " + layer.id()));
+        }
+        return true;
+    }
+
+    /** One line of {@code --changes}: "A /path", "M /path" or "D /path". */
+    static String describe(Change change) {
+        char kind = switch (change.kind()) {
+            case ADDED -> 'A';
+            case MODIFIED -> 'M';
+            case DELETED -> 'D';
+        };
+        return kind + " " + change.path();
+    }
+
+    /**
+     * A host path as written, made absolute against the current directory; not normalized, so that a {@code ..}
+     * after a symbolic link means what the kernel makes of it.
+     */
+    private static Path absolute(Path path) {
+        return path.toAbsolutePath();
+    }
+
+    /** Something the filesystem library may reject with an {@link IllegalArgumentException} naming the value. */
+    @FunctionalInterface
+    private interface Setting<T> {
+        T make() throws IOException;
+    }
+
+    /** Makes a setting, reporting the library's rejection as an invalid setting of {@code option}. */
+    private static <T> T checked(String option, Setting<T> setting) throws IOException {
+        try {
+            return setting.make();
+        } catch (InvalidSandboxSpecException e) {
+            throw e;
+        } catch (IllegalArgumentException e) {
+            throw new InvalidSandboxSpecException(option, e.getMessage());
+        }
+    }
+
+    /** The layer and volume stores, opened (and created) when first needed. */
+    static final class Stores {
+        private final RunOptions options;
+        private LayerStore layers;
+        private VolumeStore volumes;
+
+        Stores(RunOptions options) {
+            this.options = options;
+        }
+
+        LayerStore layers() throws IOException {
+            if (layers == null) {
+                layers = new LayerStore(absolute(options.layerStore()));
+            }
+            return layers;
+        }
+
+        VolumeStore volumes() throws IOException {
+            if (volumes == null) {
+                volumes = new VolumeStore(absolute(options.volumeStore()));
+            }
+            return volumes;
+        }
     }
 
     /**

@@ -3,17 +3,23 @@ package dev.isolation.examples;
 import dev.isolation.IdMapping;
 import dev.isolation.InvalidSandboxSpecException;
 import dev.isolation.Namespace;
+import dev.isolation.fs.RootMode;
 import java.io.File;
 import java.lang.ProcessBuilder.Redirect;
+import java.nio.file.InvalidPathException;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
 import java.util.EnumSet;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.Set;
+import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
@@ -24,12 +30,19 @@ import java.util.regex.Pattern;
  * <p>Options come first, in long GNU style; an option that takes values takes them as the next arguments, taken
  * literally even when they start with '-'. The program starts after {@code --} or at the first argument that is not
  * an option; everything from there on is the program's. A single-valued option given twice keeps its last value.
+ *
+ * <p>The filesystem options are kept as written (host paths may be relative; mounts in command-line order):
+ * {@link Run} turns them into one {@code FilesystemSpec}, and the library judges their values then.
  */
 public final class RunOptions {
     /** The name the runner goes by in messages and in the usage text. */
     static final String NAME = "isolation-run";
 
     private static final Pattern DECIMAL = Pattern.compile("[0-9]{1,19}");
+    private static final Pattern SIZE = Pattern.compile("([0-9]{1,19})([kKmMgG]?)");
+    private static final Pattern OCTAL = Pattern.compile("[0-7]{1,6}");
+    /** Permissions of a {@code --tmpfs} whose MODE is not given: the kernel's default, as for /tmp. */
+    static final int DEFAULT_TMPFS_MODE = 01777;
 
     private final boolean help;
     private final List<String> command;
@@ -46,6 +59,19 @@ public final class RunOptions {
     private final Redirect stderr;
     private final boolean mergeStderr;
     private final boolean printOutcome;
+    private final Path rootDirectory;
+    private final Path image;
+    private final Path layerStore;
+    private final RootMode rootMode;
+    private final boolean readOnlyRoot;
+    private final List<Mount> mounts;
+    private final Path volumeStore;
+    private final boolean standardMounts;
+    private final Path keepChanges;
+    private final boolean commitLayer;
+    private final boolean printChanges;
+    private final UserIds user;
+    private final boolean filesystem;
 
     private RunOptions(Parser parser) {
         help = parser.help;
@@ -63,6 +89,19 @@ public final class RunOptions {
         stderr = parser.stderr;
         mergeStderr = parser.mergeStderr;
         printOutcome = parser.printOutcome;
+        rootDirectory = parser.rootDirectory;
+        image = parser.image;
+        layerStore = parser.layerStore;
+        rootMode = parser.rootMode;
+        readOnlyRoot = parser.readOnlyRoot;
+        mounts = List.copyOf(parser.mounts);
+        volumeStore = parser.volumeStore;
+        standardMounts = parser.standardMounts;
+        keepChanges = parser.keepChanges;
+        commitLayer = parser.commitLayer;
+        printChanges = parser.printChanges;
+        user = parser.user;
+        filesystem = parser.filesystem;
     }
 
     /**
@@ -81,7 +120,7 @@ public final class RunOptions {
         return help;
     }
 
-    /** The program and its arguments; never empty unless {@link #help()}. */
+    /** The program and its arguments; never empty unless {@link #help()} or with an {@link #image()}. */
     public List<String> command() {
         return command;
     }
@@ -146,6 +185,153 @@ public final class RunOptions {
         return printOutcome;
     }
 
+    /**
+     * Whether the program gets a filesystem of its own: any filesystem option but {@code --image} and the store
+     * locations was given (each implies a mount namespace, which {@link #namespaces()} then holds).
+     */
+    public boolean filesystem() {
+        return filesystem;
+    }
+
+    /** {@code --root}: a host directory as the root, as written. */
+    public Optional<Path> rootDirectory() {
+        return Optional.ofNullable(rootDirectory);
+    }
+
+    /** {@code --image}: an OCI image layout directory or a {@code docker save} tar, as written. */
+    public Optional<Path> image() {
+        return Optional.ofNullable(image);
+    }
+
+    /**
+     * Where image layers are unpacked and changes committed: {@code --layer-store}, else
+     * {@code $XDG_CACHE_HOME/isolation/layers}, else {@code ~/.cache/isolation/layers}.
+     */
+    public Path layerStore() {
+        return layerStore != null ? layerStore
+                : defaultStore(System.getenv(), System.getProperty("user.home"), "XDG_CACHE_HOME", ".cache", "layers");
+    }
+
+    /**
+     * Where named volumes are kept: {@code --volume-store}, else {@code $XDG_DATA_HOME/isolation/volumes}, else
+     * {@code ~/.local/share/isolation/volumes}.
+     */
+    public Path volumeStore() {
+        return volumeStore != null ? volumeStore
+                : defaultStore(System.getenv(), System.getProperty("user.home"), "XDG_DATA_HOME", ".local/share",
+                        "volumes");
+    }
+
+    /**
+     * {@code $variable/isolation/name} when the variable holds an absolute path (the XDG base directory rule),
+     * else {@code home/fallback/isolation/name}.
+     */
+    static Path defaultStore(Map<String, String> env, String home, String variable, String fallback, String name) {
+        String base = env.get(variable);
+        Path directory = base != null && base.startsWith("/") ? Path.of(base) : Path.of(home).resolve(fallback);
+        return directory.resolve("isolation").resolve(name);
+    }
+
+    /** {@code --overlay} or {@code --copied-root}; empty: the library's default for the root. */
+    public Optional<RootMode> rootMode() {
+        return Optional.ofNullable(rootMode);
+    }
+
+    /** {@code --read-only-root}. */
+    public boolean readOnlyRoot() {
+        return readOnlyRoot;
+    }
+
+    /** The mounts, in command-line order. */
+    public List<Mount> mounts() {
+        return mounts;
+    }
+
+    /** False after {@code --no-standard-mounts}. */
+    public boolean standardMounts() {
+        return standardMounts;
+    }
+
+    /** {@code --keep-changes}: where the overlay's changes are moved at exit, as written. */
+    public Optional<Path> keepChanges() {
+        return Optional.ofNullable(keepChanges);
+    }
+
+    /** {@code --commit-layer}: the changes become a layer of {@link #layerStore()} at exit. */
+    public boolean commitLayer() {
+        return commitLayer;
+    }
+
+    /** {@code --changes}: list the changes on the runner's standard error at exit. */
+    public boolean printChanges() {
+        return printChanges;
+    }
+
+    /** {@code --user}: the ids the program runs as inside. */
+    public Optional<UserIds> user() {
+        return Optional.ofNullable(user);
+    }
+
+    /** The ids of {@code --user UID[:GID]}; GID is UID when not given. Their range is the library's to judge. */
+    public record UserIds(long uid, long gid) {
+    }
+
+    /** One mount option as written, in the order given; {@link #target()} is the path inside the sandbox. */
+    public sealed interface Mount {
+        /** The option that asked for it, e.g. {@code --ro-bind}. */
+        String option();
+
+        String target();
+
+        /** {@code --bind} or {@code --ro-bind}: a host file or directory ({@code source}, as written). */
+        record Bind(Path source, String target, boolean readOnly) implements Mount {
+            @Override
+            public String option() {
+                return readOnly ? "--ro-bind" : "--bind";
+            }
+        }
+
+        /** {@code --tmpfs}: {@code size} empty means the kernel's default (half of RAM). */
+        record Tmpfs(String target, OptionalLong size, int mode) implements Mount {
+            @Override
+            public String option() {
+                return "--tmpfs";
+            }
+        }
+
+        /** {@code --proc}: a fresh proc for the pid namespace. */
+        record Proc(String target) implements Mount {
+            @Override
+            public String option() {
+                return "--proc";
+            }
+        }
+
+        /** {@code --dev}: a minimal /dev. */
+        record Dev(String target) implements Mount {
+            @Override
+            public String option() {
+                return "--dev";
+            }
+        }
+
+        /** {@code --ro-sys}: sysfs, read-only. */
+        record Sys(String target) implements Mount {
+            @Override
+            public String option() {
+                return "--ro-sys";
+            }
+        }
+
+        /** {@code --volume}: the named volume of the volume store, created on first use. */
+        record Volume(String name, String target, boolean readOnly) implements Mount {
+            @Override
+            public String option() {
+                return "--volume";
+            }
+        }
+    }
+
     @Override
     public String toString() {
         return "RunOptions[help=" + help + ", command=" + command + ", namespaces=" + namespaces + ", hostname="
@@ -153,13 +339,18 @@ public final class RunOptions {
                 + directory + ", inheritEnvironment=" + inheritEnvironment + ", inheritedVariables="
                 + inheritedVariables + ", environment=" + environment.keySet() + ", stdin=" + stdin + ", stdout="
                 + stdout + ", stderr=" + stderr + ", mergeStderr=" + mergeStderr + ", printOutcome="
-                + printOutcome + "]";
+                + printOutcome + ", filesystem=" + filesystem + ", rootDirectory=" + rootDirectory + ", image="
+                + image + ", layerStore=" + layerStore + ", rootMode=" + rootMode + ", readOnlyRoot=" + readOnlyRoot
+                + ", mounts=" + mounts + ", volumeStore=" + volumeStore + ", standardMounts=" + standardMounts
+                + ", keepChanges=" + keepChanges + ", commitLayer=" + commitLayer + ", printChanges=" + printChanges
+                + ", user=" + user + "]";
     }
 
     /** The usage text {@code --help} prints: every option, generated from the same table the parser uses. */
     public static String usage() {
         StringBuilder text = new StringBuilder();
         text.append("Usage: java -jar isolation-run.jar [options] [--] program [args...]\n")
+                .append("       java -jar isolation-run.jar [options] --image PATH [--] [program [args...]]\n")
                 .append("\n")
                 .append("Runs a program inside Linux namespaces and exits with its exit value.\n")
                 .append("The program starts after '--' or at the first argument that is not an option.\n")
@@ -177,10 +368,23 @@ public final class RunOptions {
                     .append(option.description()).append('\n');
         }
         text.append("\n")
+                .append("Filesystem:\n")
+                .append("  Every filesystem option but the two stores implies --unshare-mount. The root is the\n")
+                .append("  host's, read-only, unless --root or --image gives another, which is seen through a\n")
+                .append("  copy-on-write overlay by default. /proc, /dev and /tmp are mounted on it first, then\n")
+                .append("  the mount options in the order given. Host paths may be relative to the current\n")
+                .append("  directory; paths inside must be absolute. SIZE is in bytes, or has a k, m or g suffix;\n")
+                .append("  MODE is octal (default 1777).\n")
+                .append("  An image's config gives defaults: Entrypoint and Cmd (a program given replaces both),\n")
+                .append("  Env, WorkingDir and User (--setenv, --chdir and --user override them).\n")
+                .append("  Layers are kept in $XDG_CACHE_HOME/isolation/layers (else ~/.cache/isolation/layers),\n")
+                .append("  volumes in $XDG_DATA_HOME/isolation/volumes (else ~/.local/share/isolation/volumes),\n")
+                .append("  unless --layer-store or --volume-store says otherwise.\n")
+                .append("\n")
                 .append("Exit status:\n")
                 .append("  the program's exit value: its exit code, or 128 + the signal that killed it\n")
                 .append("  2    bad usage, or a setting the sandbox rejects\n")
-                .append("  125  the sandbox could not be started\n");
+                .append("  125  the sandbox could not be started (or its image loaded, or its changes kept)\n");
         return text.toString();
     }
 
@@ -201,6 +405,15 @@ public final class RunOptions {
 
     private static OptionSpec option(String name, String description, Action action, String... parameters) {
         return new OptionSpec(List.of(name), List.of(parameters), description, action);
+    }
+
+    /** An option that gives the program a filesystem of its own, and so a mount namespace. */
+    private static OptionSpec filesystem(String name, String description, Action action, String... parameters) {
+        return option(name, description, (parser, option, values) -> {
+            action.apply(parser, option, values);
+            parser.filesystem = true;
+            parser.namespaces.add(Namespace.MOUNT);
+        }, parameters);
     }
 
     private static OptionSpec unshare(String name, Namespace namespace, String description) {
@@ -229,6 +442,8 @@ public final class RunOptions {
             option("--gid-map", "a gid_map line; repeatable; needs --unshare-user or --unshare-all",
                     (parser, option, values) -> parser.gidMappings.add(idMapping(option, values.get(0))),
                     "INSIDE:OUTSIDE:COUNT"),
+            option("--user", "run as these ids inside (GID defaults to UID)",
+                    (parser, option, values) -> parser.user = userIds(option, values.get(0)), "UID[:GID]"),
             option("--chdir", "working directory inside (an absolute path)",
                     (parser, option, values) -> parser.directory = values.get(0), "DIR"),
             option("--setenv", "set an environment variable; repeatable", (parser, option, values) -> {
@@ -260,6 +475,49 @@ public final class RunOptions {
                     (parser, option, values) -> parser.mergeStderr = true),
             option("--outcome", "when the program ends, say how on the runner's standard error",
                     (parser, option, values) -> parser.printOutcome = true),
+            filesystem("--root", "a host directory as the root (copy-on-write overlay by default)",
+                    (parser, option, values) -> parser.rootDirectory = path(option, values.get(0)), "DIR"),
+            option("--image", "an OCI image layout directory or 'docker save' tar as the root (see below)",
+                    (parser, option, values) -> {
+                        parser.image = path(option, values.get(0));
+                        parser.namespaces.add(Namespace.MOUNT);
+                    }, "PATH"),
+            option("--layer-store", "where image layers are unpacked and changes committed (see below)",
+                    (parser, option, values) -> parser.layerStore = path(option, values.get(0)), "DIR"),
+            filesystem("--overlay", "force a copy-on-write overlay root (also over the host root, as root only)",
+                    (parser, option, values) -> parser.rootMode(option, RootMode.OVERLAY)),
+            filesystem("--copied-root", "a private copy of the --root directory instead of an overlay",
+                    (parser, option, values) -> parser.rootMode(option, RootMode.COPY)),
+            filesystem("--read-only-root", "make the root read-only after the mounts",
+                    (parser, option, values) -> parser.readOnlyRoot = true),
+            filesystem("--bind", "mount a host file or directory at DEST; repeatable", (parser, option, values) ->
+                    parser.mounts.add(new Mount.Bind(path(option, values.get(0)), values.get(1), false)),
+                    "SRC", "DEST"),
+            filesystem("--ro-bind", "the same, read-only; repeatable", (parser, option, values) ->
+                    parser.mounts.add(new Mount.Bind(path(option, values.get(0)), values.get(1), true)),
+                    "SRC", "DEST"),
+            filesystem("--tmpfs", "a tmpfs at DEST of at most SIZE bytes, with permissions MODE; repeatable",
+                    (parser, option, values) -> parser.mounts.add(tmpfs(option, values.get(0))),
+                    "DEST[:SIZE[:MODE]]"),
+            filesystem("--proc", "a fresh proc filesystem at DEST; repeatable",
+                    (parser, option, values) -> parser.mounts.add(new Mount.Proc(values.get(0))), "DEST"),
+            filesystem("--dev", "a minimal /dev at DEST; repeatable",
+                    (parser, option, values) -> parser.mounts.add(new Mount.Dev(values.get(0))), "DEST"),
+            filesystem("--ro-sys", "sysfs, read-only, at DEST; repeatable",
+                    (parser, option, values) -> parser.mounts.add(new Mount.Sys(values.get(0))), "DEST"),
+            filesystem("--volume", "a named volume at DEST, created on first use (:ro read-only); repeatable",
+                    (parser, option, values) -> parser.mounts.add(volume(option, values.get(0))),
+                    "NAME:DEST[:ro]"),
+            option("--volume-store", "where named volumes are kept (see below)",
+                    (parser, option, values) -> parser.volumeStore = path(option, values.get(0)), "DIR"),
+            filesystem("--no-standard-mounts", "no default /proc, /dev and /tmp",
+                    (parser, option, values) -> parser.standardMounts = false),
+            filesystem("--keep-changes", "at exit, keep the overlay's changes in DIR (which must not exist)",
+                    (parser, option, values) -> parser.keepChanges = path(option, values.get(0)), "DIR"),
+            filesystem("--commit-layer", "at exit, commit the overlay's changes as a layer of the layer store",
+                    (parser, option, values) -> parser.commitLayer = true),
+            filesystem("--changes", "at exit, list the root's changes on standard error: A, M or D and the path",
+                    (parser, option, values) -> parser.printChanges = true),
             new OptionSpec(List.of("--help", "-h"), List.of(), "show this help and exit",
                     (parser, option, values) -> parser.help = true));
 
@@ -284,6 +542,88 @@ public final class RunOptions {
             throw new UsageException(option, option + ": the file name is empty");
         }
         return new File(path);
+    }
+
+    /** A host path as written (relative ones are resolved against the current directory when the sandbox is built). */
+    private static Path path(String option, String text) throws UsageException {
+        if (text.isEmpty()) {
+            throw new UsageException(option, option + ": the path is empty");
+        }
+        try {
+            return Path.of(text);
+        } catch (InvalidPathException e) {
+            throw new UsageException(option, option + ": \"" + text + "\" is not a path: " + e.getReason());
+        }
+    }
+
+    /** Parses {@code UID[:GID]}, unsigned decimal numbers. */
+    private static UserIds userIds(String option, String text) throws UsageException {
+        String[] parts = text.split(":", -1);
+        if (parts.length > 2 || !Arrays.stream(parts).allMatch(part -> DECIMAL.matcher(part).matches())) {
+            throw new UsageException(option, option + ": \"" + text
+                    + "\" is not UID or UID:GID, decimal numbers");
+        }
+        try {
+            long uid = Long.parseLong(parts[0]);
+            return new UserIds(uid, parts.length > 1 ? Long.parseLong(parts[1]) : uid);
+        } catch (NumberFormatException e) {
+            throw new UsageException(option, option + ": \"" + text + "\" has a number that is too large");
+        }
+    }
+
+    /** Parses {@code DEST[:SIZE[:MODE]]}: an empty SIZE or MODE is the default. */
+    private static Mount.Tmpfs tmpfs(String option, String text) throws UsageException {
+        String[] parts = text.split(":", -1);
+        if (parts.length > 3) {
+            throw new UsageException(option, option + ": \"" + text + "\" is not DEST[:SIZE[:MODE]]");
+        }
+        OptionalLong size = OptionalLong.empty();
+        if (parts.length > 1 && !parts[1].isEmpty()) {
+            size = OptionalLong.of(size(option, text, parts[1]));
+        }
+        int mode = DEFAULT_TMPFS_MODE;
+        if (parts.length > 2 && !parts[2].isEmpty()) {
+            if (!OCTAL.matcher(parts[2]).matches()) {
+                throw new UsageException(option, option + ": \"" + text + "\": mode \"" + parts[2]
+                        + "\" is not an octal number");
+            }
+            mode = Integer.parseInt(parts[2], 8);
+        }
+        return new Mount.Tmpfs(parts[0], size, mode);
+    }
+
+    /** Parses a size in bytes with an optional binary suffix k, m or g (either case). */
+    private static long size(String option, String text, String size) throws UsageException {
+        Matcher matcher = SIZE.matcher(size);
+        if (!matcher.matches()) {
+            throw new UsageException(option, option + ": \"" + text + "\": size \"" + size
+                    + "\" is not a number of bytes with an optional k, m or g suffix");
+        }
+        int shift = switch (matcher.group(2).toLowerCase(Locale.ROOT)) {
+            case "k" -> 10;
+            case "m" -> 20;
+            case "g" -> 30;
+            default -> 0;
+        };
+        try {
+            long bytes = Long.parseLong(matcher.group(1));
+            if (bytes > (Long.MAX_VALUE >> shift)) {
+                throw new NumberFormatException();
+            }
+            return bytes << shift;
+        } catch (NumberFormatException e) {
+            throw new UsageException(option, option + ": \"" + text + "\": size \"" + size + "\" is too large");
+        }
+    }
+
+    /** Parses {@code NAME:DEST[:ro]} (or {@code :rw}); the name is the library's to judge. */
+    private static Mount.Volume volume(String option, String text) throws UsageException {
+        String[] parts = text.split(":", -1);
+        if (parts.length < 2 || parts.length > 3 || (parts.length == 3 && !parts[2].equals("ro")
+                && !parts[2].equals("rw"))) {
+            throw new UsageException(option, option + ": \"" + text + "\" is not NAME:DEST or NAME:DEST:ro");
+        }
+        return new Mount.Volume(parts[0], parts[1], parts.length == 3 && parts[2].equals("ro"));
     }
 
     /** Parses {@code INSIDE:OUTSIDE:COUNT}, three unsigned decimal numbers. */
@@ -320,6 +660,20 @@ public final class RunOptions {
         boolean mergeStderr;
         boolean printOutcome;
         String stderrOption;
+        boolean filesystem;
+        Path rootDirectory;
+        Path image;
+        Path layerStore;
+        RootMode rootMode;
+        String rootModeOption;
+        boolean readOnlyRoot;
+        final List<Mount> mounts = new ArrayList<>();
+        Path volumeStore;
+        boolean standardMounts = true;
+        Path keepChanges;
+        boolean commitLayer;
+        boolean printChanges;
+        UserIds user;
 
         void parse(List<String> args) throws UsageException {
             boolean sawSeparator = false;
@@ -350,7 +704,7 @@ public final class RunOptions {
                 i += 1 + count;
             }
             command = args.subList(i, args.size());
-            if (command.isEmpty()) {
+            if (command.isEmpty() && image == null) {
                 throw sawSeparator
                         ? new UsageException("--", "no program given after --")
                         : new UsageException(null, "no program given");
@@ -361,6 +715,38 @@ public final class RunOptions {
                 throw new UsageException("--merge-stderr", "--merge-stderr conflicts with " + stderrOption
                         + ": standard error cannot go to both");
             }
+            checkFilesystem();
+        }
+
+        /** The filesystem options that depend on each other; their values are the library's to judge. */
+        private void checkFilesystem() throws UsageException {
+            if (image != null && rootDirectory != null) {
+                throw new UsageException("--image", "--image conflicts with --root: a sandbox has one root");
+            }
+            if (rootMode == RootMode.COPY && rootDirectory == null) {
+                throw new UsageException("--copied-root", "--copied-root needs --root: only a directory is copied"
+                        + (image != null ? " (an image's layers are always stacked as an overlay)" : ""));
+            }
+            if (keepChanges != null && commitLayer) {
+                throw new UsageException("--keep-changes", "--keep-changes conflicts with --commit-layer:"
+                        + " the changes go to one place");
+            }
+            String changesOption = keepChanges != null ? "--keep-changes" : commitLayer ? "--commit-layer" : null;
+            boolean overlay = rootMode == RootMode.OVERLAY
+                    || (rootMode == null && (rootDirectory != null || image != null));
+            if (changesOption != null && !overlay) {
+                throw new UsageException(changesOption, changesOption + " needs a copy-on-write root: --root DIR,"
+                        + " --image PATH or --overlay");
+            }
+        }
+
+        void rootMode(String option, RootMode mode) throws UsageException {
+            if (rootModeOption != null && rootMode != mode) {
+                throw new UsageException(option, option + " conflicts with " + rootModeOption
+                        + ": the root is either an overlay or a copy");
+            }
+            rootMode = mode;
+            rootModeOption = option;
         }
 
         void redirectError(String option, Redirect destination) {

@@ -5,11 +5,16 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.isolation.IdMapping;
 import dev.isolation.Namespace;
+import dev.isolation.examples.RunOptions.Mount;
+import dev.isolation.examples.RunOptions.UserIds;
+import dev.isolation.fs.RootMode;
 import java.io.File;
 import java.lang.ProcessBuilder.Redirect;
+import java.nio.file.Path;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Map;
+import java.util.OptionalLong;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -40,6 +45,17 @@ class RunOptionsTest {
         assertThat(options.stderr()).isEqualTo(Redirect.INHERIT);
         assertThat(options.mergeStderr()).isFalse();
         assertThat(options.printOutcome()).isFalse();
+        assertThat(options.filesystem()).isFalse();
+        assertThat(options.rootDirectory()).isEmpty();
+        assertThat(options.image()).isEmpty();
+        assertThat(options.rootMode()).isEmpty();
+        assertThat(options.readOnlyRoot()).isFalse();
+        assertThat(options.mounts()).isEmpty();
+        assertThat(options.standardMounts()).isTrue();
+        assertThat(options.keepChanges()).isEmpty();
+        assertThat(options.commitLayer()).isFalse();
+        assertThat(options.printChanges()).isFalse();
+        assertThat(options.user()).isEmpty();
     }
 
     @Test
@@ -246,12 +262,14 @@ class RunOptionsTest {
     void helpListsEveryOption() {
         String usage = RunOptions.usage();
 
-        assertThat(RunOptions.optionNames()).hasSize(25);
+        assertThat(RunOptions.optionNames()).hasSize(44);
         for (String name : RunOptions.optionNames()) {
             assertThat(usage).contains(name);
         }
         assertThat(usage).contains("--uid-map INSIDE:OUTSIDE:COUNT", "--setenv NAME VALUE", "--help, -h",
-                "125");
+                "125", "--bind SRC DEST", "--ro-bind SRC DEST", "--tmpfs DEST[:SIZE[:MODE]]", "--volume NAME:DEST[:ro]",
+                "--user UID[:GID]", "--image PATH", "$XDG_CACHE_HOME/isolation/layers", "~/.cache/isolation/layers",
+                "$XDG_DATA_HOME/isolation/volumes", "~/.local/share/isolation/volumes");
     }
 
     @ParameterizedTest
@@ -265,7 +283,8 @@ class RunOptionsTest {
 
     @ParameterizedTest
     @ValueSource(strings = {"--hostname", "--uid-map", "--gid-map", "--chdir", "--inherit-env-var", "--stdin",
-        "--stdout", "--stdout-append", "--stderr", "--stderr-append"})
+        "--stdout", "--stdout-append", "--stderr", "--stderr-append", "--user", "--root", "--image", "--layer-store",
+        "--tmpfs", "--proc", "--dev", "--ro-sys", "--volume", "--volume-store", "--keep-changes"})
     void aMissingValueIsNamed(String option) {
         assertThatThrownBy(() -> parse("--unshare-user", option))
                 .isInstanceOf(UsageException.class)
@@ -305,9 +324,302 @@ class RunOptionsTest {
                 () -> options.namespaces().add(Namespace.PID),
                 () -> options.environment().put("C", "3"),
                 () -> options.inheritedVariables().add("D"),
-                () -> options.uidMappings().add(IdMapping.single(0, 0)));
+                () -> options.uidMappings().add(IdMapping.single(0, 0)),
+                () -> options.mounts().add(new Mount.Proc("/proc")));
         for (Runnable mutation : mutations) {
             assertThatThrownBy(mutation::run).isInstanceOf(UnsupportedOperationException.class);
         }
+    }
+
+    // --- filesystem ----------------------------------------------------------------------------------------------
+
+    @Test
+    void rootTakesAHostDirectoryAsWrittenAndImpliesAMountNamespace() throws UsageException {
+        RunOptions options = parse("--root", "rootfs", "prog");
+
+        assertThat(options.rootDirectory()).contains(Path.of("rootfs"));
+        assertThat(options.filesystem()).isTrue();
+        assertThat(options.namespaces()).containsExactly(Namespace.MOUNT);
+        assertThat(options.rootMode()).as("the library's default: an overlay").isEmpty();
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"--read-only-root", "--no-standard-mounts", "--changes", "--overlay"})
+    void everyFilesystemFlagImpliesAMountNamespace(String option) throws UsageException {
+        RunOptions options = parse(option, "prog");
+
+        assertThat(options.filesystem()).isTrue();
+        assertThat(options.namespaces()).containsExactly(Namespace.MOUNT);
+    }
+
+    @Test
+    void theStoreLocationsAloneAskForNothing() throws UsageException {
+        RunOptions options = parse("--layer-store", "layers", "--volume-store", "/v", "prog");
+
+        assertThat(options.filesystem()).isFalse();
+        assertThat(options.namespaces()).isEmpty();
+        assertThat(options.layerStore()).isEqualTo(Path.of("layers"));
+        assertThat(options.volumeStore()).isEqualTo(Path.of("/v"));
+    }
+
+    @Test
+    void imageMakesTheProgramOptional() throws UsageException {
+        RunOptions options = parse("--image", "/images/alpine.tar");
+
+        assertThat(options.image()).contains(Path.of("/images/alpine.tar"));
+        assertThat(options.command()).isEmpty();
+        assertThat(options.namespaces()).containsExactly(Namespace.MOUNT);
+        assertThat(options.filesystem()).as("the image brings its own").isFalse();
+        assertThat(parse("--image", "img", "--").command()).isEmpty();
+        assertThat(parse("--image", "img", "--", "sh", "-c", "x").command()).containsExactly("sh", "-c", "x");
+    }
+
+    @Test
+    void imageConflictsWithRoot() {
+        assertThatThrownBy(() -> parse("--root", "/r", "--image", "/i", "prog"))
+                .isInstanceOf(UsageException.class)
+                .hasMessage("--image conflicts with --root: a sandbox has one root")
+                .satisfies(e -> assertThat(((UsageException) e).option()).contains("--image"));
+    }
+
+    @Test
+    void defaultStoresFollowTheXdgBaseDirectories() {
+        assertThat(RunOptions.defaultStore(Map.of("XDG_CACHE_HOME", "/xdg/cache"), "/home/u", "XDG_CACHE_HOME",
+                ".cache", "layers")).isEqualTo(Path.of("/xdg/cache/isolation/layers"));
+        assertThat(RunOptions.defaultStore(Map.of(), "/home/u", "XDG_CACHE_HOME", ".cache", "layers"))
+                .isEqualTo(Path.of("/home/u/.cache/isolation/layers"));
+        assertThat(RunOptions.defaultStore(Map.of("XDG_DATA_HOME", "relative"), "/home/u", "XDG_DATA_HOME",
+                ".local/share", "volumes")).as("a relative XDG directory is ignored")
+                .isEqualTo(Path.of("/home/u/.local/share/isolation/volumes"));
+        assertThat(RunOptions.defaultStore(Map.of("XDG_DATA_HOME", ""), "/home/u", "XDG_DATA_HOME",
+                ".local/share", "volumes")).isEqualTo(Path.of("/home/u/.local/share/isolation/volumes"));
+    }
+
+    @Test
+    void storesDefaultUnderTheHomeOrXdgDirectories() throws UsageException {
+        RunOptions options = parse("prog");
+        String home = System.getProperty("user.home");
+
+        assertThat(options.layerStore().toString()).endsWith("/isolation/layers");
+        assertThat(options.volumeStore().toString()).endsWith("/isolation/volumes");
+        if (System.getenv("XDG_CACHE_HOME") == null) {
+            assertThat(options.layerStore()).isEqualTo(Path.of(home, ".cache/isolation/layers"));
+        }
+    }
+
+    @Test
+    void overlayAndCopiedRootChooseTheRootMode() throws UsageException {
+        assertThat(parse("--overlay", "prog").rootMode()).contains(RootMode.OVERLAY);
+        assertThat(parse("--root", "/r", "--copied-root", "prog").rootMode()).contains(RootMode.COPY);
+        assertThat(parse("--overlay", "--overlay", "prog").rootMode()).contains(RootMode.OVERLAY);
+    }
+
+    @Test
+    void overlayConflictsWithCopiedRoot() {
+        assertThatThrownBy(() -> parse("--root", "/r", "--overlay", "--copied-root", "prog"))
+                .isInstanceOf(UsageException.class)
+                .hasMessageStartingWith("--copied-root conflicts with --overlay");
+    }
+
+    @Test
+    void copiedRootNeedsARootDirectory() {
+        assertThatThrownBy(() -> parse("--copied-root", "prog"))
+                .isInstanceOf(UsageException.class)
+                .hasMessageStartingWith("--copied-root needs --root");
+        assertThatThrownBy(() -> parse("--image", "/i", "--copied-root"))
+                .isInstanceOf(UsageException.class)
+                .hasMessageStartingWith("--copied-root needs --root")
+                .hasMessageContaining("image");
+    }
+
+    @Test
+    void readOnlyRootAndNoStandardMounts() throws UsageException {
+        RunOptions options = parse("--read-only-root", "--no-standard-mounts", "prog");
+
+        assertThat(options.readOnlyRoot()).isTrue();
+        assertThat(options.standardMounts()).isFalse();
+    }
+
+    @Test
+    void mountsKeepTheirCommandLineOrder() throws UsageException {
+        RunOptions options = parse("--tmpfs", "/t", "--bind", "src", "/a", "--proc", "/p", "--ro-bind", "/etc",
+                "/host-etc", "--volume", "cache:/cache", "--dev", "/d", "--ro-sys", "/s", "--volume", "db:/db:ro",
+                "--tmpfs", "/t2:64k:700", "prog");
+
+        assertThat(options.mounts()).containsExactly(
+                new Mount.Tmpfs("/t", OptionalLong.empty(), 01777),
+                new Mount.Bind(Path.of("src"), "/a", false),
+                new Mount.Proc("/p"),
+                new Mount.Bind(Path.of("/etc"), "/host-etc", true),
+                new Mount.Volume("cache", "/cache", false),
+                new Mount.Dev("/d"),
+                new Mount.Sys("/s"),
+                new Mount.Volume("db", "/db", true),
+                new Mount.Tmpfs("/t2", OptionalLong.of(64 * 1024), 0700));
+        assertThat(options.mounts()).extracting(Mount::option).containsExactly("--tmpfs", "--bind", "--proc",
+                "--ro-bind", "--volume", "--dev", "--ro-sys", "--volume", "--tmpfs");
+        assertThat(options.namespaces()).containsExactly(Namespace.MOUNT);
+    }
+
+    @Test
+    void bindNeedsTwoValuesTakenLiterally() throws UsageException {
+        assertThatThrownBy(() -> parse("--ro-bind", "/etc"))
+                .isInstanceOf(UsageException.class)
+                .hasMessage("option --ro-bind needs 2 values: --ro-bind SRC DEST");
+        assertThat(parse("--bind", "-odd", "--", "prog").mounts())
+                .containsExactly(new Mount.Bind(Path.of("-odd"), "--", false));
+    }
+
+    @Test
+    void targetsAndSourcesAreTheLibrarysToJudge() throws UsageException {
+        RunOptions options = parse("--bind", "/no/such/source", "relative", "--proc", "p", "prog");
+
+        assertThat(options.mounts()).containsExactly(new Mount.Bind(Path.of("/no/such/source"), "relative", false),
+                new Mount.Proc("p"));
+    }
+
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', value = {
+        "/t|-1|1023",
+        "/t:|-1|1023",
+        "/t:4096|4096|1023",
+        "/t:1m|1048576|1023",
+        "/t:1M|1048576|1023",
+        "/t:10k|10240|1023",
+        "/t:2g|2147483648|1023",
+        "/t:0|0|1023",
+        "/t::700|-1|448",
+        "/t:1m:1777|1048576|1023",
+        "/t:1m:0|1048576|0",
+    })
+    void tmpfsSizeAndMode(String value, long size, int mode) throws UsageException {
+        Mount.Tmpfs tmpfs = (Mount.Tmpfs) parse("--tmpfs", value, "prog").mounts().get(0);
+
+        assertThat(tmpfs.target()).isEqualTo("/t");
+        assertThat(tmpfs.size()).isEqualTo(size < 0 ? OptionalLong.empty() : OptionalLong.of(size));
+        assertThat(tmpfs.mode()).isEqualTo(mode);
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"/t:1x", "/t:-1", "/t:1.5m", "/t:m", "/t: 1", "/t:1kb", "/t:99999999999999999999"})
+    void malformedTmpfsSizesAreRejected(String value) {
+        assertThatThrownBy(() -> parse("--tmpfs", value, "prog"))
+                .isInstanceOf(UsageException.class)
+                .hasMessageStartingWith("--tmpfs: \"" + value + "\": size ")
+                .hasMessageContaining("k, m or g")
+                .satisfies(e -> assertThat(((UsageException) e).option()).contains("--tmpfs"));
+    }
+
+    @Test
+    void tmpfsSizesThatOverflowAreRejected() {
+        assertThatThrownBy(() -> parse("--tmpfs", "/t:9999999999999g", "prog"))
+                .isInstanceOf(UsageException.class)
+                .hasMessage("--tmpfs: \"/t:9999999999999g\": size \"9999999999999g\" is too large");
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"/t:1m:8", "/t:1m:rwx", "/t:1m:-1", "/t:1m:1234567"})
+    void malformedTmpfsModesAreRejected(String value) {
+        assertThatThrownBy(() -> parse("--tmpfs", value, "prog"))
+                .isInstanceOf(UsageException.class)
+                .hasMessageStartingWith("--tmpfs: \"" + value + "\": mode ")
+                .hasMessageEndingWith("is not an octal number");
+    }
+
+    @Test
+    void tmpfsWithTooManyFieldsIsRejected() {
+        assertThatThrownBy(() -> parse("--tmpfs", "/t:1m:755:x", "prog"))
+                .isInstanceOf(UsageException.class)
+                .hasMessage("--tmpfs: \"/t:1m:755:x\" is not DEST[:SIZE[:MODE]]");
+    }
+
+    @ParameterizedTest
+    @CsvSource({
+        "cache:/data, cache, /data, false",
+        "cache:/data:ro, cache, /data, true",
+        "cache:/data:rw, cache, /data, false",
+        "-bad name:rel, -bad name, rel, false",
+    })
+    void volumes(String value, String name, String target, boolean readOnly) throws UsageException {
+        assertThat(parse("--volume", value, "prog").mounts()).containsExactly(new Mount.Volume(name, target, readOnly));
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"cache", "cache:/data:x", "cache:/data:ro:1", ""})
+    void malformedVolumesAreRejected(String value) {
+        assertThatThrownBy(() -> parse("--volume", value, "prog"))
+                .isInstanceOf(UsageException.class)
+                .hasMessage("--volume: \"" + value + "\" is not NAME:DEST or NAME:DEST:ro");
+    }
+
+    @Test
+    void keepChangesAndCommitLayerNeedACopyOnWriteRoot() throws UsageException {
+        assertThat(parse("--root", "/r", "--keep-changes", "kept", "prog").keepChanges()).contains(Path.of("kept"));
+        assertThat(parse("--overlay", "--commit-layer", "prog").commitLayer()).isTrue();
+        assertThat(parse("--image", "/i", "--commit-layer").commitLayer()).isTrue();
+        for (String[] args : List.of(new String[] {"--keep-changes", "/k", "prog"},
+                new String[] {"--commit-layer", "prog"},
+                new String[] {"--root", "/r", "--copied-root", "--commit-layer", "prog"})) {
+            assertThatThrownBy(() -> parse(args))
+                    .isInstanceOf(UsageException.class)
+                    .hasMessageEndingWith("needs a copy-on-write root: --root DIR, --image PATH or --overlay");
+        }
+    }
+
+    @Test
+    void keepChangesConflictsWithCommitLayer() {
+        assertThatThrownBy(() -> parse("--root", "/r", "--commit-layer", "--keep-changes", "/k", "prog"))
+                .isInstanceOf(UsageException.class)
+                .hasMessageStartingWith("--keep-changes conflicts with --commit-layer");
+    }
+
+    @Test
+    void changesMayBeAskedForWithAnyRoot() throws UsageException {
+        assertThat(parse("--changes", "prog").printChanges()).isTrue();
+        assertThat(parse("--root", "/r", "--changes", "prog").printChanges()).isTrue();
+    }
+
+    @ParameterizedTest
+    @CsvSource({
+        "1000, 1000, 1000",
+        "1000:100, 1000, 100",
+        "0:0, 0, 0",
+        "4294967295, 4294967295, 4294967295",
+    })
+    void userTakesUidAndOptionalGid(String value, long uid, long gid) throws UsageException {
+        RunOptions options = parse("--user", value, "prog");
+
+        assertThat(options.user()).contains(new UserIds(uid, gid));
+        assertThat(options.namespaces()).as("ids alone ask for no namespace").isEmpty();
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"", "a", "root", "1:2:3", "-1", "1:", ":1", "1:x"})
+    void malformedUsersAreRejected(String value) {
+        assertThatThrownBy(() -> parse("--user", value, "prog"))
+                .isInstanceOf(UsageException.class)
+                .hasMessage("--user: \"" + value + "\" is not UID or UID:GID, decimal numbers");
+    }
+
+    @Test
+    void usersThatOverflowAreRejected() {
+        assertThatThrownBy(() -> parse("--user", "9999999999999999999", "prog"))
+                .isInstanceOf(UsageException.class)
+                .hasMessage("--user: \"9999999999999999999\" has a number that is too large");
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"--root", "--image", "--layer-store", "--volume-store", "--keep-changes"})
+    void emptyPathsAreRejected(String option) {
+        assertThatThrownBy(() -> parse(option, "", "prog"))
+                .isInstanceOf(UsageException.class)
+                .hasMessage(option + ": the path is empty");
+    }
+
+    @Test
+    void pathsWithNulAreRejected() {
+        assertThatThrownBy(() -> parse("--bind", "a\0b", "/x", "prog"))
+                .isInstanceOf(UsageException.class)
+                .hasMessageStartingWith("--bind: \"a\0b\" is not a path");
     }
 }

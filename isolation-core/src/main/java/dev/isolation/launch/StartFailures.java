@@ -26,15 +26,15 @@ final class StartFailures {
             message.append(" on \"").append(path).append('"');
         }
         message.append(": error=").append(report.errno()).append(", ").append(report.errnoText());
-        String hint = op == null ? null : hint(spec, op.type(), report.errno());
+        String hint = op == null ? null : hint(spec, op, report.errno());
         if (hint != null) {
             message.append(" (").append(hint).append(')');
         }
         return new SandboxStartException(message.toString(), step, path, report.errno());
     }
 
-    private static String hint(SandboxSpec spec, OpType type, int errno) {
-        switch (type) {
+    private static String hint(SandboxSpec spec, Op op, int errno) {
+        switch (op.type()) {
             case CLONE:
                 if (errno == EPERM && spec.has(Namespace.USER)) {
                     return "the kernel refused a new user namespace: unprivileged user namespaces may be disabled by"
@@ -48,7 +48,14 @@ final class StartFailures {
                 }
                 return errno == EINVAL ? "this kernel does not support one of the namespaces asked for" : null;
             case MOUNT:
+            case MOUNT_IN_ROOT:
                 return errno == EPERM ? "mounting here is not allowed in this user namespace" : null;
+            case ROOT:
+                boolean overlay = "overlay".equals(op.strings().get(2));
+                return overlay && (errno == EINVAL || errno == EPERM) ? "overlayfs refused these directories: an upper directory"
+                        + " cannot be on overlayfs itself (set -Disolation.runtime.dir to a directory on tmpfs or"
+                        + " disk), and some filesystems cannot be lowers; FilesystemSpec.builder().copiedRoot()"
+                        + " builds the root without overlayfs" : null;
             case EXEC:
                 if (errno == ENOENT) {
                     return "no such program in the sandbox's PATH or at that path";

@@ -4,6 +4,8 @@ import dev.isolation.fs.FsStep.Create;
 import dev.isolation.fs.FsStep.MakeSymlink;
 import dev.isolation.fs.FsStep.MountInside;
 import dev.isolation.fs.FsStep.SetReadOnly;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -40,7 +42,7 @@ public final class MountCompiler {
         MountCompiler compiler = new MountCompiler(spec, directory, namespaces);
         compiler.root();
         spec.effectiveMounts().forEach(compiler::mount);
-        if (spec.readOnly() && !(spec.root() instanceof RootSource.HostRoot && spec.mode() == RootMode.BIND)) {
+        if (spec.readOnly()) {
             compiler.steps.add(new SetReadOnly("/", false));
         }
         compiler.steps.add(new FsStep.PivotRoot());
@@ -58,11 +60,12 @@ public final class MountCompiler {
             case COPY -> steps.add(new FsStep.MountRoot(directory.copy().toString(), staging, "",
                     MountFlags.BIND, ""));
             case BIND -> {
-                if (lowers.size() == 1) {
-                    boolean host = spec.root() instanceof RootSource.HostRoot;
+                if (spec.root() instanceof RootSource.HostRoot) {
+                    hostRoot(staging);
+                } else if (lowers.size() == 1) {
                     steps.add(new FsStep.MountRoot(lowers.get(0).toString(), staging, "",
                             MountFlags.BIND | MountFlags.REC, ""));
-                    if (host || spec.root() instanceof RootSource.Layers) {
+                    if (spec.root() instanceof RootSource.Layers) {
                         steps.add(new SetReadOnly("/", true));
                     }
                 } else {
@@ -71,6 +74,31 @@ public final class MountCompiler {
                             + (namespaces.user() ? ",userxattr" : "")));
                 }
             }
+        }
+    }
+
+    /**
+     * The host root, read-only, without ever writing to it: the root is a small tmpfs holding each top-level entry of
+     * the host's "/" (directories bound recursively and read-only, symlinks recreated), so that mount targets the host
+     * lacks are created in the tmpfs. Entries that a mount replaces anyway are only created, not bound. The tmpfs
+     * itself is made read-only once the mounts are in place.
+     */
+    private void hostRoot(String staging) {
+        steps.add(new FsStep.MountRoot("tmpfs", staging, "tmpfs", MountFlags.NOSUID | MountFlags.NODEV, "mode=0755"));
+        List<String> replaced = spec.effectiveMounts().stream().map(MountSpec::target).toList();
+        try (var entries = Files.list(Path.of("/"))) {
+            for (Path entry : entries.sorted().toList()) {
+                String target = "/" + entry.getFileName();
+                if (Files.isSymbolicLink(entry)) {
+                    steps.add(new MakeSymlink(Files.readSymbolicLink(entry).toString(), target));
+                } else if (replaced.contains(target)) {
+                    steps.add(new FsStep.MakeDirectory(target, 0755));
+                } else {
+                    bind(entry, target, true, true);
+                }
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot list the host root /", e);
         }
     }
 

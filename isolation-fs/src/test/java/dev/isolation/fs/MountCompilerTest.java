@@ -21,19 +21,29 @@ class MountCompilerTest {
     Path temp;
 
     @Test
-    void defaultHostRootIsARecursiveReadOnlyBindWithStandardMountsThenPivot() {
+    void defaultHostRootIsATmpfsOfReadOnlyBindsWithStandardMountsThenPivot() throws Exception {
         SandboxDirectory directory = new SandboxDirectory(temp);
         List<FsStep> steps = MountCompiler.compile(FilesystemSpec.hostReadOnly(), directory, ROOTLESS);
-        assertThat(steps.get(0)).isEqualTo(new MountRoot("/", directory.staging().toString(), "",
-                MountFlags.BIND | MountFlags.REC, ""));
-        assertThat(steps.get(1)).isEqualTo(new SetReadOnly("/", true));
-        assertThat(steps.get(2)).isEqualTo(new MountInside("proc", "/proc", "proc",
+        assertThat(steps.get(0)).isEqualTo(new MountRoot("tmpfs", directory.staging().toString(), "tmpfs",
+                MountFlags.NOSUID | MountFlags.NODEV, "mode=0755"));
+        assertThat(steps).contains(new MountInside("/etc", "/etc", "", MountFlags.BIND | MountFlags.REC, "",
+                Create.DIRECTORY), new SetReadOnly("/etc", true));
+        assertThat(steps).as("replaced by the standard mounts, so only created")
+                .contains(new FsStep.MakeDirectory("/proc", 0755), new FsStep.MakeDirectory("/tmp", 0755))
+                .doesNotContain(new MountInside("/tmp", "/tmp", "", MountFlags.BIND | MountFlags.REC, "",
+                        Create.DIRECTORY));
+        for (Path entry : Files.list(Path.of("/")).filter(Files::isSymbolicLink).toList()) {
+            assertThat(steps).contains(new FsStep.MakeSymlink(Files.readSymbolicLink(entry).toString(),
+                    "/" + entry.getFileName()));
+        }
+        assertThat(steps).contains(new MountInside("proc", "/proc", "proc",
                 MountFlags.NOSUID | MountFlags.NODEV | MountFlags.NOEXEC, "", Create.DIRECTORY));
         assertThat(steps).contains(new MountInside("/dev/null", "/dev/null", "", MountFlags.BIND, "", Create.FILE));
         assertThat(steps).contains(new MountInside("tmpfs", "/tmp", "tmpfs", MountFlags.NOSUID | MountFlags.NODEV,
                 "mode=1777", Create.DIRECTORY));
+        assertThat(steps.get(steps.size() - 2)).as("the tmpfs root is read-only at the end")
+                .isEqualTo(new SetReadOnly("/", false));
         assertThat(steps.get(steps.size() - 1)).isInstanceOf(FsStep.PivotRoot.class);
-        assertThat(steps.stream().filter(s -> s instanceof SetReadOnly)).hasSize(1);
     }
 
     @Test
