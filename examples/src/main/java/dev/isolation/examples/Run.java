@@ -297,7 +297,7 @@ public final class Run {
      * after a symbolic link means what the kernel makes of it.
      */
     private static Path absolute(Path path) {
-        return path.toAbsolutePath().normalize();
+        return path.toAbsolutePath();
     }
 
     /** Something the filesystem library may reject with an {@link IllegalArgumentException} naming the value. */
