@@ -111,7 +111,7 @@ public final class ChangeSet {
 
         /** Judged from the attributes overlayfs keeps on the upper root, which is never copied up. */
         static Markers of(Path upper) throws IOException {
-            List<String> names = OverlayEntries.attributeNames(upper);
+            List<String> names = LayerNative.llistxattr(upper);
             if (names.stream().anyMatch(name -> name.startsWith("trusted.overlay."))) {
                 return TRUSTED;
             }

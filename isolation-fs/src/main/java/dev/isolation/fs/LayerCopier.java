@@ -6,7 +6,6 @@ import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.nio.file.attribute.BasicFileAttributeView;
 import java.nio.file.attribute.FileTime;
 import java.util.HashMap;
 import java.util.List;
@@ -19,7 +18,8 @@ import java.util.Map;
  * xattrs. Never follows a symlink.
  */
 final class LayerCopier {
-    private static final List<String> OPAQUE_XATTRS = List.of("trusted.overlay.opaque", "user.overlay.opaque");
+    private static final List<String> OPAQUE_XATTRS = List.of(OverlayEntries.TRUSTED_OPAQUE,
+            OverlayEntries.USER_OPAQUE);
 
     private final Map<Object, Path> copiedInodes = new HashMap<>();
 
@@ -40,7 +40,7 @@ final class LayerCopier {
             case LayerNative.S_IFDIR -> {
                 Files.createDirectory(to);
                 LayerFiles.chmod(to, 0700);
-                withOwnerAccess(from, mode, 0500, () -> {
+                LayerFiles.withOwnerAccess(from, mode, 0500, () -> {
                     copyOpaqueXattrs(from, to);
                     try (DirectoryStream<Path> entries = Files.newDirectoryStream(from)) {
                         for (Path entry : entries) {
@@ -48,7 +48,7 @@ final class LayerCopier {
                         }
                     }
                 });
-                setMtime(to, mtime);
+                LayerFiles.setMtime(to, mtime);
                 LayerFiles.chmod(to, mode);
             }
             case LayerNative.S_IFREG -> {
@@ -58,9 +58,9 @@ final class LayerCopier {
                     Files.createLink(to, earlier);
                     return;
                 }
-                withOwnerAccess(from, mode, 0400,
+                LayerFiles.withOwnerAccess(from, mode, 0400,
                         () -> Files.copy(from, to, LinkOption.NOFOLLOW_LINKS, StandardCopyOption.COPY_ATTRIBUTES));
-                setMtime(to, mtime);
+                LayerFiles.setMtime(to, mtime);
                 LayerFiles.chmod(to, mode);
                 copiedInodes.put(inode, to);
             }
@@ -76,34 +76,9 @@ final class LayerCopier {
                 int errno = LayerNative.lsetxattr(to, name, value);
                 if (errno != 0 && !(name.startsWith("trusted.") && errno == LayerNative.EPERM)) {
                     throw new IOException("cannot copy the xattr " + name + " of " + from + " to " + to
-                            + ": error=" + errno);
+                            + ": " + LayerNative.describe(errno));
                 }
             }
         }
-    }
-
-    /** Something done to a source entry while its owner can read (and search) it. */
-    private interface Access {
-        void run() throws IOException;
-    }
-
-    /** Runs {@code access} with {@code bits} added to the owner's permissions of {@code path}, then restores them. */
-    private static void withOwnerAccess(Path path, int mode, int bits, Access access) throws IOException {
-        boolean opened = (mode & bits) != bits;
-        if (opened) {
-            LayerFiles.chmod(path, mode | bits);
-        }
-        try {
-            access.run();
-        } finally {
-            if (opened) {
-                LayerFiles.chmod(path, mode);
-            }
-        }
-    }
-
-    private static void setMtime(Path path, FileTime mtime) throws IOException {
-        Files.getFileAttributeView(path, BasicFileAttributeView.class, LinkOption.NOFOLLOW_LINKS)
-                .setTimes(mtime, null, null);
     }
 }

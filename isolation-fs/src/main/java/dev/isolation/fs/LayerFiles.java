@@ -1,14 +1,17 @@
 package dev.isolation.fs;
 
 import java.io.IOException;
-import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.attribute.BasicFileAttributeView;
+import java.nio.file.attribute.FileTime;
 import java.nio.file.attribute.PosixFilePermissions;
 
-/** File operations of the layer store: private directories, owner-only modes, and deleting trees safely. */
+/**
+ * File operations of the layer store: private directories, modes and times set without following symlinks, and
+ * owner access to entries made unreadable. Deleting trees is {@link FileTrees#deleteRecursively}.
+ */
 final class LayerFiles {
     private LayerFiles() {
     }
@@ -48,31 +51,33 @@ final class LayerFiles {
         }
     }
 
+    /** Something done to an entry while its owner can read (and search) it. */
+    interface Access {
+        void run() throws IOException;
+    }
+
     /**
-     * Deletes {@code root} and everything below it without following symlinks, getting into directories whose
-     * mode keeps their owner out. A missing root is fine.
+     * Runs {@code access} with {@code bits} added to the owner's permissions of {@code path}, whose mode is
+     * {@code mode} (a file or directory its owner made unreadable), then restores that mode. Reading content,
+     * listing a directory and reading user xattrs all need them.
      */
-    static void deleteTree(Path root) throws IOException {
-        int mode;
-        try {
-            mode = mode(root);
-        } catch (NoSuchFileException e) {
-            return;
+    static void withOwnerAccess(Path path, int mode, int bits, Access access) throws IOException {
+        boolean opened = (mode & bits) != bits;
+        if (opened) {
+            chmod(path, mode | bits);
         }
-        if ((mode & LayerNative.S_IFMT) == LayerNative.S_IFDIR) {
-            makeOwnerAccessible(root);
-            try (DirectoryStream<Path> entries = Files.newDirectoryStream(root)) {
-                for (Path entry : entries) {
-                    deleteTree(entry);
-                }
-            } catch (NoSuchFileException e) {
-                return;
+        try {
+            access.run();
+        } finally {
+            if (opened) {
+                chmod(path, mode);
             }
         }
-        try {
-            Files.deleteIfExists(root);
-        } catch (IOException e) {
-            throw new IOException("cannot delete " + root + ": " + e.getMessage(), e);
-        }
+    }
+
+    /** Sets the modification time of {@code path} itself (never through a symlink). */
+    static void setMtime(Path path, FileTime mtime) throws IOException {
+        Files.getFileAttributeView(path, BasicFileAttributeView.class, LinkOption.NOFOLLOW_LINKS)
+                .setTimes(mtime, null, null);
     }
 }

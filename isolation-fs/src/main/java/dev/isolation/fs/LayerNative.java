@@ -11,13 +11,16 @@ import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Optional;
 
 /**
- * The few syscalls the layer store makes that NIO lacks: mknod (whiteouts, fifos), l*xattr (opaque markers),
- * symlink with an exact target, and renameat2 with RENAME_NOREPLACE. Paths go to the kernel as the same bytes the
- * JDK would use ({@code sun.jnu.encoding}). Errors become {@link IOException}s naming the call, path and errno.
+ * The libc calls of this module that NIO lacks, in one place: mknod (whiteouts, fifos), l*xattr (overlay markers),
+ * chmod that never follows a symlink, symlink with an exact target, and renameat2 with RENAME_NOREPLACE. Paths go
+ * to the kernel as the same bytes the JDK would use ({@code sun.jnu.encoding}). Errors become {@link Failure}s
+ * naming the call, path and errno. Needs glibc 2.33 or later, which exports {@code mknod} as a function.
  */
 final class LayerNative {
     static final int EPERM = 1;
@@ -56,21 +59,34 @@ final class LayerNative {
 
         long lgetxattr(byte[] path, byte[] name, byte[] value, long size) throws LastErrorException;
 
+        long llistxattr(byte[] path, byte[] list, long size) throws LastErrorException;
+
         int renameat2(int oldDirFd, byte[] oldPath, int newDirFd, byte[] newPath, int flags)
                 throws LastErrorException;
 
         int fchmodat(int dirFd, byte[] path, int mode, int flags) throws LastErrorException;
+
+        String strerror(int errno);
+    }
+
+    /** A failed call, its message naming the call, the path and errno, as the JDK words its process errors. */
+    static final class Failure extends IOException {
+        private final int errno;
+
+        private Failure(String message, int errno) {
+            super(message);
+            this.errno = errno;
+        }
+
+        int errno() {
+            return errno;
+        }
     }
 
     /** What {@link #renameNoReplace} did. */
     enum RenameResult { RENAMED, TARGET_EXISTS, CROSS_DEVICE }
 
     private LayerNative() {
-    }
-
-    /** Creates a whiteout: a character device 0/0 (allowed without CAP_MKNOD since Linux 5.8). */
-    static void mknodWhiteout(Path path) throws IOException {
-        mknod(path, S_IFCHR, 0L);
     }
 
     /** Creates a device, fifo or socket node with {@code mode} (type and permission bits) and device {@code dev}. */
@@ -124,7 +140,10 @@ final class LayerNative {
         }
     }
 
-    /** Reads an extended attribute of {@code path} itself; empty when it is not set, not visible or unsupported. */
+    /**
+     * Reads an extended attribute of {@code path} itself; empty when it is not set, not visible or unsupported.
+     * A value longer than 256 bytes reads as 256 zero bytes.
+     */
     static Optional<byte[]> lgetxattr(Path path, String name) throws IOException {
         byte[] value = new byte[256];
         try {
@@ -140,6 +159,36 @@ final class LayerNative {
                 return Optional.of(new byte[value.length]);
             }
             throw failure("lgetxattr " + name + " of", path, e);
+        }
+    }
+
+    /**
+     * The names of the extended attributes of {@code path} itself that the caller may see (no {@code trusted.*}
+     * ones without {@code CAP_SYS_ADMIN}); none on a filesystem without them.
+     */
+    static List<String> llistxattr(Path path) throws IOException {
+        for (int size = 1024; ; size *= 4) {
+            byte[] list = new byte[size];
+            int length;
+            try {
+                length = (int) C.INSTANCE.llistxattr(bytes(path), list, size);
+            } catch (LastErrorException e) {
+                if (e.getErrorCode() == EOPNOTSUPP) {
+                    return List.of();
+                }
+                if (e.getErrorCode() != ERANGE || size > (1 << 20)) {
+                    throw failure("llistxattr", path, e);
+                }
+                continue;
+            }
+            List<String> names = new ArrayList<>();
+            for (int start = 0, end; start < length; start = end + 1) {
+                for (end = start; list[end] != 0; end++) {
+                    // up to the name's NUL
+                }
+                names.add(new String(list, start, end - start, StandardCharsets.UTF_8));
+            }
+            return names;
         }
     }
 
@@ -160,8 +209,7 @@ final class LayerNative {
                 return RenameResult.CROSS_DEVICE;
             }
             if (errno != EINVAL && errno != ENOSYS) {
-                throw new IOException("cannot rename " + from + " to " + to + ": error=" + errno + ", "
-                        + strerror(e));
+                throw new Failure("cannot rename " + from + " to " + to + ": " + describe(errno), errno);
             }
         }
         if (Files.exists(to, LinkOption.NOFOLLOW_LINKS)) {
@@ -177,14 +225,13 @@ final class LayerNative {
         }
     }
 
-    private static IOException failure(String call, Path path, LastErrorException e) {
-        return new IOException(call + " " + path + " failed: error=" + e.getErrorCode() + ", " + strerror(e));
+    private static Failure failure(String call, Path path, LastErrorException e) {
+        return new Failure(call + " " + path + " failed: " + describe(e.getErrorCode()), e.getErrorCode());
     }
 
-    private static String strerror(LastErrorException e) {
-        String message = e.getMessage();
-        int bracket = message == null ? -1 : message.indexOf(']');
-        return bracket >= 0 ? message.substring(bracket + 1).trim() : String.valueOf(message);
+    /** "error=1, Operation not permitted", as the JDK words its process errors. */
+    static String describe(int errno) {
+        return "error=" + errno + ", " + C.INSTANCE.strerror(errno);
     }
 
     private static byte[] bytes(Path path) {

@@ -129,7 +129,7 @@ public final class LayerStore {
         try (LayerWorkDir work = LayerWorkDir.reserve(tmp, "unpack")) {
             Files.createDirectory(work.path());
             LayerFiles.chmod(work.path(), 0700);
-            LayerBlobStream blob = new LayerBlobStream(layerTar);
+            BlobStream blob = BlobStream.hashed(layerTar);
             BufferedInputStream buffered = new BufferedInputStream(blob, 65536);
             try (InputStream tar = LayerDecompression.open(buffered, compression, name)) {
                 new LayerUnpacker(work.path(), name).unpack(new TarReader(tar, name));
@@ -186,7 +186,7 @@ public final class LayerStore {
             }
             Layer layer = install(work, hex(id), id);
             if (copied) {
-                LayerFiles.deleteTree(upper);
+                FileTrees.deleteRecursively(upper);
             }
             return layer;
         }

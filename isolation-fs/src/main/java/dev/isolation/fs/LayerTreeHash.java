@@ -45,34 +45,9 @@ final class LayerTreeHash {
     /** The tree's id, {@code sha256:<hex>}. */
     static String of(Path root) throws IOException {
         LayerTreeHash hash = new LayerTreeHash(root);
-        hash.withOwnerAccess(root, 0500, () -> hash.children(root, ""));
+        LayerFiles.withOwnerAccess(root, LayerFiles.mode(root), 0500, () -> hash.children(root, ""));
         hash.listing.flush();
         return "sha256:" + BaseEncoding.base16().lowerCase().encode(hash.digest.digest());
-    }
-
-    /** Something done to an entry while its owner can read (and search) it. */
-    private interface Access {
-        void run() throws IOException;
-    }
-
-    /**
-     * Runs {@code access} with {@code bits} added to the owner's permissions of {@code path} (a file or directory
-     * the store's owner made unreadable), restoring its mode afterwards. Reading content, listing a directory and
-     * reading user xattrs all need them.
-     */
-    private void withOwnerAccess(Path path, int bits, Access access) throws IOException {
-        int mode = LayerFiles.mode(path);
-        boolean opened = (mode & bits) != bits;
-        if (opened) {
-            LayerFiles.chmod(path, mode | bits);
-        }
-        try {
-            access.run();
-        } finally {
-            if (opened) {
-                LayerFiles.chmod(path, mode);
-            }
-        }
     }
 
     private void children(Path directory, String relative) throws IOException {
@@ -96,12 +71,12 @@ final class LayerTreeHash {
         string(relative);
         listing.writeInt(mode & 07777);
         switch (type) {
-            case LayerNative.S_IFDIR -> withOwnerAccess(path, 0500, () -> {
+            case LayerNative.S_IFDIR -> LayerFiles.withOwnerAccess(path, mode, 0500, () -> {
                 refuseDependent(path, relative);
-                listing.writeBoolean(isOpaque(path));
+                listing.writeBoolean(OverlayEntries.isOpaque(path));
                 children(path, relative);
             });
-            case LayerNative.S_IFREG -> withOwnerAccess(path, 0400, () -> {
+            case LayerNative.S_IFREG -> LayerFiles.withOwnerAccess(path, mode, 0400, () -> {
                 refuseDependent(path, relative);
                 listing.writeLong((Long) attributes.get("size"));
                 listing.write(contentHash(path));
@@ -122,16 +97,6 @@ final class LayerTreeHash {
                         + " without redirect_dir and metacopy)");
             }
         }
-    }
-
-    private static boolean isOpaque(Path directory) throws IOException {
-        for (String name : List.of("trusted.overlay.opaque", "user.overlay.opaque")) {
-            byte[] value = LayerNative.lgetxattr(directory, name).orElse(new byte[0]);
-            if (value.length == 1 && value[0] == 'y') {
-                return true;
-            }
-        }
-        return false;
     }
 
     private static byte[] contentHash(Path file) throws IOException {

@@ -5,13 +5,11 @@ import dev.isolation.fs.image.tar.TarReader;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
-import java.nio.file.attribute.BasicFileAttributeView;
 import java.nio.file.attribute.FileTime;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -45,8 +43,6 @@ import java.util.Optional;
  * </ul>
  */
 final class LayerUnpacker {
-    private static final byte[] OPAQUE = "y".getBytes(StandardCharsets.US_ASCII);
-
     private final Path root;
     private final String layer;
     private final Map<Path, DirectoryMetadata> directories = new HashMap<>();
@@ -110,7 +106,7 @@ final class LayerUnpacker {
                         StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS)) {
                     data.transferTo(out);
                 }
-                setMtime(target, entry.mtime());
+                LayerFiles.setMtime(target, FileTime.from(entry.mtime()));
                 LayerFiles.chmod(target, permissions(entry.mode()));
             }
             case SYMLINK -> {
@@ -131,7 +127,7 @@ final class LayerUnpacker {
             case CHAR_DEVICE -> {
                 if (entry.devMajor() == 0 && entry.devMinor() == 0) {
                     removeExisting(target, false);
-                    LayerNative.mknodWhiteout(target);
+                    OverlayEntries.createWhiteout(target);
                 }
             }
             case BLOCK_DEVICE -> {
@@ -146,7 +142,7 @@ final class LayerUnpacker {
 
     private void whiteout(TarEntry entry, Path parent, String base) throws IOException {
         if (base.equals(".wh..wh..opq")) {
-            markOpaque(entry, parent);
+            OverlayEntries.markOpaque(parent, false);
             return;
         }
         if (base.startsWith(".wh..wh.")) {
@@ -158,20 +154,7 @@ final class LayerUnpacker {
         }
         Path target = parent.resolve(hidden);
         removeExisting(target, false);
-        LayerNative.mknodWhiteout(target);
-    }
-
-    private void markOpaque(TarEntry entry, Path directory) throws IOException {
-        int trusted = LayerNative.lsetxattr(directory, "trusted.overlay.opaque", OPAQUE);
-        if (trusted != 0 && trusted != LayerNative.EPERM && trusted != LayerNative.EOPNOTSUPP) {
-            throw refuse(entry, "cannot mark " + directory + " opaque: lsetxattr trusted.overlay.opaque failed:"
-                    + " error=" + trusted);
-        }
-        int user = LayerNative.lsetxattr(directory, "user.overlay.opaque", OPAQUE);
-        if (user != 0 && user != LayerNative.EOPNOTSUPP) {
-            throw refuse(entry, "cannot mark " + directory + " opaque: lsetxattr user.overlay.opaque failed:"
-                    + " error=" + user);
-        }
+        OverlayEntries.createWhiteout(target);
     }
 
     /**
@@ -254,7 +237,7 @@ final class LayerUnpacker {
                 return true;
             }
             directories.keySet().removeIf(path -> path.startsWith(target));
-            LayerFiles.deleteTree(target);
+            FileTrees.deleteRecursively(target);
             return false;
         }
         Files.delete(target);
@@ -276,7 +259,7 @@ final class LayerUnpacker {
             return;
         }
         if (metadata.mtime().isPresent()) {
-            setMtime(directory, metadata.mtime().get());
+            LayerFiles.setMtime(directory, FileTime.from(metadata.mtime().get()));
         }
         LayerFiles.chmod(directory, permissions(metadata.mode()) | extraBits);
     }
@@ -284,11 +267,6 @@ final class LayerUnpacker {
     /** The permission bits kept: rwx for all and sticky; setuid and setgid are stripped. */
     private static int permissions(int mode) {
         return mode & 01777;
-    }
-
-    private static void setMtime(Path path, Instant mtime) throws IOException {
-        Files.getFileAttributeView(path, BasicFileAttributeView.class, LinkOption.NOFOLLOW_LINKS)
-                .setTimes(FileTime.from(mtime), null, null);
     }
 
     /** The S_IFMT bits of {@code path} itself, or -1 when nothing is there. */

@@ -69,7 +69,7 @@ final class LayerWorkDir implements AutoCloseable {
     @Override
     public void close() throws IOException {
         try {
-            LayerFiles.deleteTree(path);
+            FileTrees.deleteRecursively(path);
         } finally {
             try {
                 Files.deleteIfExists(lockFile);
@@ -115,7 +115,7 @@ final class LayerWorkDir implements AutoCloseable {
         try {
             channel = FileChannel.open(lockFile, StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS);
         } catch (NoSuchFileException e) {
-            LayerFiles.deleteTree(work);
+            FileTrees.deleteRecursively(work);
             return;
         }
         try (channel) {
@@ -124,7 +124,7 @@ final class LayerWorkDir implements AutoCloseable {
                 return;
             }
             try {
-                LayerFiles.deleteTree(work);
+                FileTrees.deleteRecursively(work);
                 Files.deleteIfExists(lockFile);
             } finally {
                 lock.release();

@@ -1,7 +1,5 @@
 package dev.isolation.fs;
 
-import com.sun.jna.LastErrorException;
-import com.sun.jna.NativeLong;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.FileAlreadyExistsException;
@@ -9,9 +7,10 @@ import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
+import java.util.Arrays;
 import java.util.Map;
+import java.util.Optional;
+import java.util.stream.IntStream;
 
 /**
  * How overlayfs records changes in its directories, read and written. In an upper directory, and in a lower one
@@ -32,12 +31,7 @@ public final class OverlayEntries {
     /** The opaque marker of overlays mounted with {@code userxattr}, as done in a user namespace. */
     public static final String USER_OPAQUE = "user.overlay.opaque";
 
-    static final int S_IFMT = 0170000;
-    static final int S_IFDIR = 0040000;
-    static final int S_IFCHR = 0020000;
-
     private static final byte[] OPAQUE_VALUE = "y".getBytes(StandardCharsets.US_ASCII);
-    private static final int ERANGE = 34;
 
     private OverlayEntries() {
     }
@@ -54,11 +48,11 @@ public final class OverlayEntries {
     }
 
     static boolean isWhiteout(int mode, long rdev) {
-        return (mode & S_IFMT) == S_IFCHR && rdev == 0;
+        return (mode & LayerNative.S_IFMT) == LayerNative.S_IFCHR && rdev == 0;
     }
 
     static boolean isDirectory(int mode) {
-        return (mode & S_IFMT) == S_IFDIR;
+        return (mode & LayerNative.S_IFMT) == LayerNative.S_IFDIR;
     }
 
     /**
@@ -75,48 +69,8 @@ public final class OverlayEntries {
 
     /** Whether {@code dir} carries {@code attribute} set to "y" (not following a symbolic link). */
     static boolean hasOpaqueValue(Path dir, String attribute) throws IOException {
-        byte[] value = new byte[8];
-        try {
-            long length = OverlayLibC.INSTANCE.lgetxattr(dir.toString(), attribute, value,
-                    new NativeLong(value.length)).longValue();
-            return length == OPAQUE_VALUE.length && value[0] == OPAQUE_VALUE[0];
-        } catch (LastErrorException e) {
-            int errno = e.getErrorCode();
-            if (errno == OverlayLibC.ENODATA || errno == OverlayLibC.ENOTSUP || errno == ERANGE) {
-                return false;   // absent, unsupported, or longer than "y": not the opaque marker
-            }
-            throw new IOException("cannot read attribute " + attribute + " of " + dir + " (lgetxattr): "
-                    + describe(e), e);
-        }
-    }
-
-    /**
-     * The names of the extended attributes of {@code path} the caller may see (no {@code trusted.*} ones without
-     * {@code CAP_SYS_ADMIN}); none on a filesystem without them.
-     */
-    static List<String> attributeNames(Path path) throws IOException {
-        for (int size = 1024; ; size *= 4) {
-            byte[] list = new byte[size];
-            try {
-                int length = (int) OverlayLibC.INSTANCE.llistxattr(path.toString(), list, new NativeLong(size))
-                        .longValue();
-                List<String> names = new ArrayList<>();
-                for (int start = 0, end; start < length; start = end + 1) {
-                    for (end = start; list[end] != 0; end++) {
-                        // up to the name's NUL
-                    }
-                    names.add(new String(list, start, end - start, StandardCharsets.UTF_8));
-                }
-                return names;
-            } catch (LastErrorException e) {
-                if (e.getErrorCode() == OverlayLibC.ENOTSUP) {
-                    return List.of();
-                }
-                if (e.getErrorCode() != ERANGE || size > (1 << 20)) {
-                    throw new IOException("cannot list the attributes of " + path + " (llistxattr): " + describe(e), e);
-                }
-            }
-        }
+        Optional<byte[]> value = LayerNative.lgetxattr(dir, attribute);
+        return value.isPresent() && Arrays.equals(value.get(), OPAQUE_VALUE);
     }
 
     /**
@@ -127,15 +81,15 @@ public final class OverlayEntries {
      */
     public static void createWhiteout(Path path) throws IOException {
         try {
-            OverlayLibC.INSTANCE.mknod(path.toString(), S_IFCHR, 0L);
-        } catch (LastErrorException e) {
-            if (e.getErrorCode() == OverlayLibC.EEXIST) {
+            LayerNative.mknod(path, LayerNative.S_IFCHR, 0L);
+        } catch (LayerNative.Failure e) {
+            if (e.errno() == LayerNative.EEXIST) {
                 throw new FileAlreadyExistsException(path.toString(), null, "cannot create a whiteout there");
             }
-            String hint = e.getErrorCode() == OverlayLibC.EPERM
+            String hint = e.errno() == LayerNative.EPERM
                     ? " (creating a whiteout without CAP_MKNOD needs Linux 5.8 or later)" : "";
             throw new IOException("cannot create whiteout " + path + " (mknod, character device 0/0): "
-                    + describe(e) + hint, e);
+                    + LayerNative.describe(e.errno()) + hint, e);
         }
     }
 
@@ -146,41 +100,35 @@ public final class OverlayEntries {
      * @throws IOException if {@code dir} is not a directory, or if neither attribute could be set
      */
     public static void markOpaque(Path dir) throws IOException {
+        markOpaque(dir, true);
+    }
+
+    /**
+     * {@link #markOpaque(Path)}, where {@code required} false lets a directory stay unmarked when neither attribute
+     * can be set (no privilege for the one, no support for the other).
+     */
+    static void markOpaque(Path dir, boolean required) throws IOException {
         if (!Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) {
             throw new IOException("cannot mark " + dir + " opaque: it is not a directory (symbolic links are"
                     + " not followed)");
         }
-        LastErrorException trusted = setOpaqueValue(dir, TRUSTED_OPAQUE, OverlayLibC.EPERM, OverlayLibC.ENOTSUP);
-        LastErrorException user = setOpaqueValue(dir, USER_OPAQUE, OverlayLibC.ENOTSUP);
-        if (trusted != null && user != null) {
+        int trusted = setOpaqueValue(dir, TRUSTED_OPAQUE, LayerNative.EPERM, LayerNative.EOPNOTSUPP);
+        int user = setOpaqueValue(dir, USER_OPAQUE, LayerNative.EOPNOTSUPP);
+        if (required && trusted != 0 && user != 0) {
             throw new IOException("cannot mark " + dir + " opaque: setting " + TRUSTED_OPAQUE + " failed with "
-                    + describe(trusted) + ", setting " + USER_OPAQUE + " failed with " + describe(user)
-                    + " (user attributes need a filesystem that supports them, e.g. ext4, xfs, btrfs, or tmpfs"
-                    + " since Linux 6.6)", user);
+                    + LayerNative.describe(trusted) + ", setting " + USER_OPAQUE + " failed with "
+                    + LayerNative.describe(user) + " (user attributes need a filesystem that supports them, e.g."
+                    + " ext4, xfs, btrfs, or tmpfs since Linux 6.6)");
         }
     }
 
-    /** Sets {@code attribute} to "y"; returns the error when its errno is one of {@code tolerated}, else throws. */
-    private static LastErrorException setOpaqueValue(Path dir, String attribute, int... tolerated)
-            throws IOException {
-        try {
-            OverlayLibC.INSTANCE.lsetxattr(dir.toString(), attribute, OPAQUE_VALUE,
-                    new NativeLong(OPAQUE_VALUE.length), 0);
-            return null;
-        } catch (LastErrorException e) {
-            for (int errno : tolerated) {
-                if (e.getErrorCode() == errno) {
-                    return e;
-                }
-            }
+    /** Sets {@code attribute} to "y"; returns 0, or the errno when it is one of {@code tolerated}, else throws. */
+    private static int setOpaqueValue(Path dir, String attribute, int... tolerated) throws IOException {
+        int errno = LayerNative.lsetxattr(dir, attribute, OPAQUE_VALUE);
+        if (errno != 0 && IntStream.of(tolerated).noneMatch(t -> t == errno)) {
             throw new IOException("cannot set attribute " + attribute + "=y on " + dir + " (lsetxattr): "
-                    + describe(e), e);
+                    + LayerNative.describe(errno));
         }
-    }
-
-    /** "error=1, Operation not permitted", as the JDK words its process errors. */
-    static String describe(LastErrorException e) {
-        String message = String.valueOf(e.getMessage()).replaceFirst("^\\[\\d+\\] ", "");
-        return "error=" + e.getErrorCode() + ", " + message;
+        return errno;
     }
 }

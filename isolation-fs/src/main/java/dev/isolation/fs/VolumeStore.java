@@ -162,7 +162,7 @@ public final class VolumeStore {
         if (!moved) {
             throw new IOException("volume \"" + name + "\" is in use: a lease holds a lock on " + lockFile);
         }
-        VolumeTrees.delete(doomed);
+        FileTrees.deleteRecursively(doomed);
     }
 
     /**
@@ -193,7 +193,7 @@ public final class VolumeStore {
         } catch (IOException e) {
             throw new IOException("cannot create volume \"" + name + "\" in " + root + ": " + e, e);
         } finally {
-            VolumeTrees.delete(staging);                // gone already once renamed into place
+            FileTrees.deleteRecursively(staging);                // gone already once renamed into place
         }
     }
 

@@ -38,7 +38,7 @@ class LayerCommitTest {
         Files.createDirectories(directory.resolve("var/locked"));
         Files.writeString(directory.resolve("var/locked/inside"), "locked");
         Files.setAttribute(directory.resolve("var/locked"), "unix:mode", 0000);
-        LayerNative.mknodWhiteout(directory.resolve("etc/removed"));
+        OverlayEntries.createWhiteout(directory.resolve("etc/removed"));
         return directory;
     }
 
@@ -115,7 +115,7 @@ class LayerCommitTest {
             assertThat(copied.id()).isEqualTo(local.id());
             assertThat(upper).doesNotExist();
         } finally {
-            LayerFiles.deleteTree(elsewhere);
+            FileTrees.deleteRecursively(elsewhere);
         }
     }
 
@@ -135,7 +135,7 @@ class LayerCommitTest {
             assertThat(Files.getAttribute(root.resolve("etc/removed"), "unix:rdev", LinkOption.NOFOLLOW_LINKS))
                     .isEqualTo(0L);
         } finally {
-            LayerFiles.deleteTree(elsewhere);
+            FileTrees.deleteRecursively(elsewhere);
         }
     }
 

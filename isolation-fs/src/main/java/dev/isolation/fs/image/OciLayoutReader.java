@@ -1,6 +1,7 @@
 package dev.isolation.fs.image;
 
 import com.google.common.hash.Hashing;
+import dev.isolation.fs.BlobStream;
 import dev.isolation.fs.Layer;
 import dev.isolation.fs.LayerStore;
 import java.io.IOException;
@@ -161,8 +162,9 @@ final class OciLayoutReader {
         }
         InputStream blob = source.read(layer.blobPath())
                 .orElseThrow(() -> new IOException(image + ": " + name + " is missing (no " + layer.blobPath() + ")"));
-        try (InputStream in = new SizeCheckedStream(blob, layer.size(), name)) {
-            return store.unpack(layer.digest(), in, LayerStore.Compression.DETECT);
+        try (blob) {
+            return store.unpack(layer.digest(), BlobStream.ofSize(blob, layer.size(), name),
+                    LayerStore.Compression.DETECT);
         } catch (IOException e) {
             throw new IOException(image + ": " + e.getMessage(), e);
         }
