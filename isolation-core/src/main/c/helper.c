@@ -148,8 +148,9 @@ static void start(struct sandbox *s, const struct plan *plan) {
     for (uint32_t i = 0; i < plan->count; i++) {
         const struct op *op = &plan->ops[i];
         if (op_phase(op->type) != PHASE_PARENT || op_run_parent(op, s->child) == 0) continue;
-        char detail[128];
-        snprintf(detail, sizeof detail, "/proc/%d/%s", (int)s->child, op_name(op->type));
+        char detail[512];
+        if (op->type == OP_JOIN_CGROUP) snprintf(detail, sizeof detail, "%s", op->str[0]);
+        else snprintf(detail, sizeof detail, "/proc/%d/%s", (int)s->child, op_name(op->type));
         abort_start(s, (int)i, errno, detail);
     }
     char go = 'G';

@@ -38,7 +38,9 @@ enum op_type {
     OP_PIVOT_ROOT = 15,  /* no arguments: the root becomes "/", the old root is detached */
     OP_LOCK_MOUNTS = 16, /* no arguments: enter a nested user+mount namespace, which locks every mount's flags */
     OP_IDENTITY = 17,    /* num0 uid, num1 gid, str0 "clear-groups" to drop supplementary groups: become them */
-    OP_MAX = 18
+    OP_JOIN_CGROUP = 18, /* str0: a cgroup.procs file; the helper writes the child's pid before it runs anything */
+    OP_UNSHARE = 19,     /* num0: CLONE_NEW* flags to unshare in the child (the cgroup namespace, once it joined) */
+    OP_MAX = 20
 };
 
 /* What OP_MOUNT_IN_ROOT creates when its target is missing. */

@@ -25,14 +25,15 @@ static const char *const OP_NAMES[OP_MAX] = {
     [OP_MOUNT] = "mount",         [OP_CHDIR] = "chdir",     [OP_EXEC] = "exec",
     [OP_ROOT] = "root",           [OP_MOUNT_IN_ROOT] = "mount", [OP_MKDIR_IN_ROOT] = "mkdir",
     [OP_SYMLINK_IN_ROOT] = "symlink", [OP_READONLY_IN_ROOT] = "read-only", [OP_PIVOT_ROOT] = "pivot_root",
-    [OP_LOCK_MOUNTS] = "lock-mounts", [OP_IDENTITY] = "identity",
+    [OP_LOCK_MOUNTS] = "lock-mounts", [OP_IDENTITY] = "identity", [OP_JOIN_CGROUP] = "cgroup",
+    [OP_UNSHARE] = "unshare",
 };
 
 /* How many strings each operation needs at least; the helper indexes them without further checks. */
 static const uint32_t MIN_STRINGS[OP_MAX] = {
     [OP_UID_MAP] = 1, [OP_GID_MAP] = 1, [OP_SETGROUPS] = 1, [OP_HOSTNAME] = 1, [OP_MOUNT] = 4, [OP_CHDIR] = 1,
     [OP_EXEC] = 3,    [OP_ROOT] = 4,    [OP_MOUNT_IN_ROOT] = 4, [OP_MKDIR_IN_ROOT] = 1, [OP_SYMLINK_IN_ROOT] = 2,
-    [OP_READONLY_IN_ROOT] = 1, [OP_IDENTITY] = 1,
+    [OP_READONLY_IN_ROOT] = 1, [OP_IDENTITY] = 1, [OP_JOIN_CGROUP] = 1,
 };
 
 const char *op_name(uint32_t type) {
@@ -44,6 +45,7 @@ enum op_phase op_phase(uint32_t type) {
     case OP_UID_MAP:
     case OP_GID_MAP:
     case OP_SETGROUPS:
+    case OP_JOIN_CGROUP:
         return PHASE_PARENT;
     case OP_LOCK_MOUNTS:
     case OP_IDENTITY:
@@ -121,11 +123,24 @@ static int write_proc_file(pid_t pid, const char *name, const char *text) {
     return 0;
 }
 
+static int write_pid(const char *path, pid_t pid) {
+    int fd = open(path, O_WRONLY | O_CLOEXEC);
+    if (fd < 0) return -1;
+    char text[32];
+    int len = snprintf(text, sizeof text, "%d\n", (int)pid);
+    ssize_t n = write(fd, text, (size_t)len);
+    int saved = errno;
+    close(fd);
+    if (n != len) { errno = n < 0 ? saved : EIO; return -1; }
+    return 0;
+}
+
 int op_run_parent(const struct op *op, pid_t child) {
     switch (op->type) {
     case OP_UID_MAP: return write_proc_file(child, "uid_map", arg(op, 0));
     case OP_GID_MAP: return write_proc_file(child, "gid_map", arg(op, 0));
     case OP_SETGROUPS: return write_proc_file(child, "setgroups", arg(op, 0));
+    case OP_JOIN_CGROUP: return write_pid(arg(op, 0), child);
     default: errno = EPROTO; return -1;
     }
 }
@@ -150,6 +165,7 @@ static int loopback_up(void) {
 int op_run_setup(const struct op *op) {
     switch (op->type) {
     case OP_CLONE: return 0; /* done by the helper before the child existed */
+    case OP_UNSHARE: return unshare((int)op->num[0]);
     case OP_HOSTNAME: return sethostname(arg(op, 0), strlen(arg(op, 0)));
     case OP_LOOPBACK_UP: return loopback_up();
     case OP_MOUNT:

@@ -4,7 +4,7 @@ package dev.isolation;
  * How a sandboxed program ended. A sealed type: a {@code switch} over it can be exhaustive.
  * Later kinds (out of memory, time limits, destroyed) join this hierarchy.
  */
-public sealed interface Outcome permits Outcome.Exited, Outcome.Signaled {
+public sealed interface Outcome permits Outcome.Exited, Outcome.Signaled, Outcome.OutOfMemory {
 
     /** The value {@link Process#exitValue()} reports: the exit code, or 128 + the signal number. */
     int exitValue();
@@ -31,6 +31,17 @@ public sealed interface Outcome permits Outcome.Exited, Outcome.Signaled {
             }
         }
 
+        @Override
+        public int exitValue() {
+            return 128 + signal;
+        }
+    }
+
+    /**
+     * The kernel's OOM killer ended the program (its cgroup's memory limit was reached); {@code signal} is the
+     * signal that killed it (SIGKILL).
+     */
+    record OutOfMemory(int signal) implements Outcome {
         @Override
         public int exitValue() {
             return 128 + signal;

@@ -1,5 +1,6 @@
 package dev.isolation;
 
+import dev.isolation.cgroups.ResourceLimits;
 import dev.isolation.fs.FilesystemSpec;
 import dev.isolation.fs.image.OciImage;
 import dev.isolation.fs.SandboxPaths;
@@ -40,6 +41,7 @@ public final class SandboxBuilder {
     FilesystemSpec filesystem;
     OciImage image;
     UserIdentity user;
+    ResourceLimits limits;
     Redirect input = Redirect.PIPE;
     Redirect output = Redirect.PIPE;
     Redirect error = Redirect.PIPE;
@@ -57,6 +59,7 @@ public final class SandboxBuilder {
         directory = spec.directory().orElse(null);
         filesystem = spec.filesystem().orElse(null);
         user = spec.user().orElse(null);
+        limits = spec.limits().orElse(null);
         environment.putAll(spec.environment());
         input = spec.redirectInput();
         output = spec.redirectOutput();
@@ -194,6 +197,58 @@ public final class SandboxBuilder {
         return this;
     }
 
+    /**
+     * Puts the sandbox in a cgroup of its own with these limits (the same on cgroup v1 and v2): its program is in it
+     * before its first instruction, every limit is applied or the start fails naming it, and the group is removed
+     * when the sandbox ends. {@link ResourceLimits#none()} gives a group for metering, freezing and killing only.
+     */
+    public SandboxBuilder limits(ResourceLimits limits) {
+        this.limits = Objects.requireNonNull(limits, "limits");
+        return this;
+    }
+
+    /** Shorthand for a memory limit in bytes (at least {@value ResourceLimits#MIN_MEMORY_BYTES}); see {@link #limits}. */
+    public SandboxBuilder memory(long maxBytes) {
+        return editLimits(b -> b.memoryMax(maxBytes));
+    }
+
+    /** Shorthand for a CPU quota, e.g. 0.5 of one CPU; see {@link #limits}. */
+    public SandboxBuilder cpus(double cpus) {
+        return editLimits(b -> b.cpus(cpus));
+    }
+
+    /** Shorthand for a limit on the number of tasks (at least 1); see {@link #limits}. */
+    public SandboxBuilder pids(long max) {
+        return editLimits(b -> b.pidsMax(max));
+    }
+
+    private SandboxBuilder editLimits(java.util.function.Consumer<ResourceLimits.Builder> edit) {
+        ResourceLimits.Builder builder = ResourceLimits.builder();
+        if (limits != null) {
+            limits.memoryMax().ifPresent(builder::memoryMax);
+            limits.memorySwapMax().ifPresent(builder::memorySwapMax);
+            limits.memoryHigh().ifPresent(builder::memoryHigh);
+            builder.oomKillsWholeGroup(limits.oomKillsWholeGroup());
+            limits.cpuQuota().ifPresent(q -> builder.cpus(q.cpus(), q.period()));
+            limits.cpuWeight().ifPresent(builder::cpuWeight);
+            limits.cpusetCpus().ifPresent(builder::cpusetCpus);
+            limits.cpusetMems().ifPresent(builder::cpusetMems);
+            limits.pidsMax().ifPresent(builder::pidsMax);
+            limits.ioLimits().forEach(builder::ioLimit);
+            limits.ioWeight().ifPresent(builder::ioWeight);
+        }
+        try {
+            edit.accept(builder);
+            limits = builder.build();
+        } catch (IllegalArgumentException e) {
+            String message = e.getMessage();
+            int colon = message.indexOf(':');
+            throw new InvalidSandboxSpecException(colon > 0 ? message.substring(0, colon) : "limits",
+                    colon > 0 ? message.substring(colon + 2) : message);
+        }
+        return this;
+    }
+
     /** The working directory inside the sandbox: an absolute path. */
     public SandboxBuilder directory(String directory) {
         requireText("directory", directory);
@@ -304,7 +359,7 @@ public final class SandboxBuilder {
         env.putIfAbsent("PATH", DEFAULT_PATH);
         String effectiveDirectory = directory != null ? directory : defaults.workingDirectory().orElse(null);
         return new SandboxSpec(this, effectiveCommand, effectiveHostname, uids, gids, env, effectiveFilesystem,
-                effectiveDirectory, effectiveUser);
+                effectiveDirectory, effectiveUser, limits);
     }
 
     /** Builds the spec and starts it: {@code build().start()}. */

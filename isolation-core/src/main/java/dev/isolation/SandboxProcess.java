@@ -1,5 +1,7 @@
 package dev.isolation;
 
+import dev.isolation.cgroups.Cgroup;
+import dev.isolation.cgroups.ResourceUsage;
 import dev.isolation.fs.ChangeSet;
 import dev.isolation.fs.SandboxFilesystem;
 import dev.isolation.launch.LaunchedProgram;
@@ -23,14 +25,60 @@ public final class SandboxProcess extends Process {
     private final CompletableFuture<Outcome> outcome;
     private volatile SandboxFilesystem.Result filesystemResult;
     private volatile IOException filesystemFailure;
+    private volatile ResourceUsage finalUsage;
 
     SandboxProcess(LaunchedProgram launched) {
         this.launched = launched;
         this.outcome = launched.helper().onExit().thenApply(helper -> {
             Outcome ended = Outcome.fromWaitStatus(launched.collectExitStatus());
+            ended = finishCgroup(ended);
             finishFilesystem();
             return ended;
         });
+    }
+
+    /** Reads the group's final usage, tells an OOM kill from another SIGKILL, and removes the group. */
+    private Outcome finishCgroup(Outcome ended) {
+        Optional<Cgroup> cgroup = launched.cgroup();
+        if (cgroup.isEmpty()) {
+            return ended;
+        }
+        try {
+            finalUsage = cgroup.get().usage();
+            cgroup.get().remove();
+        } catch (IOException e) {
+            filesystemFailure = e;
+        }
+        boolean killed = ended instanceof Outcome.Signaled signaled && signaled.signal() == 9;
+        return killed && finalUsage != null && finalUsage.oomKills() > 0 ? new Outcome.OutOfMemory(9) : ended;
+    }
+
+    /**
+     * What the sandbox's cgroup has used: live while it runs, final once it ended. Empty without limits.
+     * {@link ResourceUsage#pidsLimitHits()} says whether the pids limit stopped a fork.
+     */
+    public Optional<ResourceUsage> resourceUsage() throws IOException {
+        if (outcome.isDone()) {
+            outcome.join();
+            return Optional.ofNullable(finalUsage);
+        }
+        Optional<Cgroup> cgroup = launched.cgroup();
+        return cgroup.isPresent() ? Optional.of(cgroup.get().usage()) : Optional.empty();
+    }
+
+    /** Freezes every process of the sandbox (needs limits, i.e. a cgroup of its own). */
+    public void pause() throws IOException {
+        requireCgroup("pause").freeze();
+    }
+
+    /** Thaws what {@link #pause()} froze. */
+    public void resume() throws IOException {
+        requireCgroup("resume").thaw();
+    }
+
+    private Cgroup requireCgroup(String operation) {
+        return launched.cgroup().orElseThrow(() -> new IllegalStateException(operation + " needs a cgroup of the"
+                + " sandbox's own: give it limits (ResourceLimits.none() is enough)"));
     }
 
     /** Lists the changes, applies the filesystem's ChangesPolicy and removes its private directory. */

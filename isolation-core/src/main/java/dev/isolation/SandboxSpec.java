@@ -1,5 +1,6 @@
 package dev.isolation;
 
+import dev.isolation.cgroups.ResourceLimits;
 import dev.isolation.fs.FilesystemSpec;
 import java.lang.ProcessBuilder.Redirect;
 import java.util.Collections;
@@ -24,6 +25,7 @@ public final class SandboxSpec {
     private final Map<String, String> environment;
     private final FilesystemSpec filesystem;
     private final UserIdentity user;
+    private final ResourceLimits limits;
     private final Redirect input;
     private final Redirect output;
     private final Redirect error;
@@ -31,7 +33,7 @@ public final class SandboxSpec {
 
     SandboxSpec(SandboxBuilder builder, List<String> command, String hostname, List<IdMapping> uidMappings,
             List<IdMapping> gidMappings, Map<String, String> environment, FilesystemSpec filesystem, String directory,
-            UserIdentity user) {
+            UserIdentity user, ResourceLimits limits) {
         this.command = List.copyOf(command);
         this.namespaces = Collections.unmodifiableSet(EnumSet.copyOf(builder.namespaces));
         this.hostname = hostname;
@@ -39,6 +41,7 @@ public final class SandboxSpec {
         this.gidMappings = List.copyOf(gidMappings);
         this.directory = directory;
         this.user = user;
+        this.limits = limits;
         this.environment = Collections.unmodifiableMap(new LinkedHashMap<>(environment));
         this.filesystem = filesystem;
         this.input = builder.input;
@@ -91,6 +94,11 @@ public final class SandboxSpec {
         return Optional.ofNullable(directory);
     }
 
+    /** The limits of the sandbox's own cgroup; empty: no cgroup of its own. */
+    public Optional<ResourceLimits> limits() {
+        return Optional.ofNullable(limits);
+    }
+
     /** The ids the program runs as; empty: the caller's (root inside a user namespace). */
     public Optional<UserIdentity> user() {
         return Optional.ofNullable(user);
@@ -128,6 +136,7 @@ public final class SandboxSpec {
                 + (hostname == null ? "" : ", hostname=" + hostname)
                 + (uidMappings.isEmpty() ? "" : ", uidMappings=" + uidMappings + ", gidMappings=" + gidMappings)
                 + (directory == null ? "" : ", directory=" + directory)
-                + (filesystem == null ? "" : ", filesystem=" + filesystem) + "}";
+                + (filesystem == null ? "" : ", filesystem=" + filesystem)
+                + (limits == null ? "" : ", limits=" + limits) + "}";
     }
 }

@@ -28,11 +28,13 @@ class OutcomeTest {
             described = "exit " + exited.code();
         } else if (outcome instanceof Outcome.Signaled signaled) {
             described = "signal " + signaled.signal();
+        } else if (outcome instanceof Outcome.OutOfMemory oom) {
+            described = "out of memory " + oom.signal();
         } else {
             throw new AssertionError("sealed: no other kind");
         }
         assertThat(described).isEqualTo("signal 15");
-        assertThat(Outcome.class.getPermittedSubclasses()).hasSize(2);
+        assertThat(Outcome.class.getPermittedSubclasses()).hasSize(3);
     }
 
     @Test

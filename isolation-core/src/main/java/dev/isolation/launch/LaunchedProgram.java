@@ -1,5 +1,6 @@
 package dev.isolation.launch;
 
+import dev.isolation.cgroups.Cgroup;
 import dev.isolation.fs.SandboxFilesystem;
 import java.io.IOException;
 import java.util.Optional;
@@ -13,8 +14,11 @@ public final class LaunchedProgram {
     private final ControlChannel channel;
     private final long programPid;
     private final SandboxFilesystem filesystem;
+    private final Cgroup cgroup;
 
-    LaunchedProgram(Process helper, ControlChannel channel, long programPid, SandboxFilesystem filesystem) {
+    LaunchedProgram(Process helper, ControlChannel channel, long programPid, SandboxFilesystem filesystem,
+            Cgroup cgroup) {
+        this.cgroup = cgroup;
         this.helper = helper;
         this.channel = channel;
         this.programPid = programPid;
@@ -34,8 +38,20 @@ public final class LaunchedProgram {
         return programPid;
     }
 
+    /** The sandbox's own cgroup, when it has limits. */
+    public Optional<Cgroup> cgroup() {
+        return Optional.ofNullable(cgroup);
+    }
+
     /** Asks the helper to SIGKILL every process of the sandbox; if it cannot be asked, kills the helper. */
     public void kill() {
+        if (cgroup != null) {
+            try {
+                cgroup.killAll(); // every process of the group at once, wherever it double-forked to
+            } catch (IOException e) {
+                // the helper's kill below still ends the sandbox
+            }
+        }
         try {
             channel.sendCommand(Wire.COMMAND_KILL);
         } catch (IOException e) {

@@ -2,6 +2,7 @@ package dev.isolation.launch;
 
 import dev.isolation.Namespace;
 import dev.isolation.SandboxSpec;
+import dev.isolation.cgroups.Cgroup;
 import dev.isolation.fs.MountCompiler;
 import dev.isolation.fs.SandboxFilesystem;
 import dev.isolation.SandboxStartException;
@@ -36,20 +37,29 @@ public final class Launcher {
                         new MountCompiler.Namespaces(spec.has(Namespace.USER), spec.has(Namespace.PID),
                                 spec.has(Namespace.NETWORK)))
                 : null;
+        Cgroup cgroup = null;
         try {
-            return start(spec, helper, filesystem);
+            cgroup = spec.limits().isPresent() ? SandboxCgroups.create(spec.limits().get()) : null;
+            return start(spec, helper, filesystem, cgroup);
         } catch (IOException | RuntimeException e) {
             if (filesystem != null) {
                 filesystem.discard();
+            }
+            if (cgroup != null) {
+                cgroup.remove();
+            }
+            if (e instanceof IOException && !(e instanceof SandboxStartException)) {
+                throw new SandboxStartException("Cannot run program \"" + spec.command().get(0) + "\" in a sandbox: "
+                        + e.getMessage(), "cgroup", "", 0);
             }
             throw e;
         }
     }
 
-    private static LaunchedProgram start(SandboxSpec spec, Path helper, SandboxFilesystem filesystem)
+    private static LaunchedProgram start(SandboxSpec spec, Path helper, SandboxFilesystem filesystem, Cgroup cgroup)
             throws IOException {
         Plan plan = PlanFactory.forSpec(spec, Credentials.hasCapability(Credentials.CAP_SETGID),
-                filesystem == null ? List.of() : filesystem.steps());
+                filesystem == null ? List.of() : filesystem.steps(), cgroup == null ? List.of() : cgroup.procsFiles());
         byte[] name = new byte[9];
         RANDOM.nextBytes(name);
         Path socketPath = RuntimeDirectory.sockets().resolve(HexFormat.of().formatHex(name) + ".sock");
@@ -64,7 +74,7 @@ public final class Launcher {
                 channel.send(plan.encode());
                 ControlChannel.Report report = channel.readReport();
                 if (report.type() == Wire.REPORT_STARTED) {
-                    return new LaunchedProgram(process, channel, report.value(), filesystem);
+                    return new LaunchedProgram(process, channel, report.value(), filesystem, cgroup);
                 }
                 if (report.type() == Wire.REPORT_FAILED) {
                     throw StartFailures.fromReport(spec, plan, report);

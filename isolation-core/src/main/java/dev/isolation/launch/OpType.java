@@ -21,7 +21,9 @@ public enum OpType {
     READONLY_IN_ROOT(14, "read-only"),
     PIVOT_ROOT(15, "pivot_root"),
     LOCK_MOUNTS(16, "lock-mounts"),
-    IDENTITY(17, "identity");
+    IDENTITY(17, "identity"),
+    JOIN_CGROUP(18, "cgroup"),
+    UNSHARE(19, "unshare");
 
     private final int wireCode;
     private final String stepName;

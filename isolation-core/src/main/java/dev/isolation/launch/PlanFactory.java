@@ -4,6 +4,7 @@ import dev.isolation.IdMapping;
 import dev.isolation.Namespace;
 import dev.isolation.SandboxSpec;
 import dev.isolation.fs.FsStep;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Collectors;
@@ -25,13 +26,19 @@ public final class PlanFactory {
      *                         CAP_SETGID); an unprivileged caller must write "deny" before its gid_map.
      */
     public static Plan forSpec(SandboxSpec spec, boolean mayKeepSetgroups) {
-        return forSpec(spec, mayKeepSetgroups, List.of());
+        return forSpec(spec, mayKeepSetgroups, List.of(), List.of());
     }
 
-    /** The plan of a sandbox whose filesystem is built by {@code filesystemSteps} (empty: no new root). */
-    public static Plan forSpec(SandboxSpec spec, boolean mayKeepSetgroups, List<FsStep> filesystemSteps) {
+    /**
+     * The plan of a sandbox whose filesystem is built by {@code filesystemSteps} (empty: no new root) and which
+     * joins its cgroup by {@code cgroupProcsFiles} (empty: none) before it runs anything.
+     */
+    public static Plan forSpec(SandboxSpec spec, boolean mayKeepSetgroups, List<FsStep> filesystemSteps,
+            List<Path> cgroupProcsFiles) {
         List<Op> ops = new ArrayList<>();
-        long flags = spec.namespaces().stream().mapToLong(Namespace::cloneFlag).reduce(0, (a, b) -> a | b);
+        // The cgroup namespace is made once the child is in its cgroup, so that the cgroup is its root.
+        long flags = spec.namespaces().stream().filter(ns -> ns != Namespace.CGROUP)
+                .mapToLong(Namespace::cloneFlag).reduce(0, (a, b) -> a | b);
         ops.add(new Op(OpType.CLONE, flags, 0, List.of(), describe(spec)));
         if (spec.has(Namespace.USER)) {
             if (!mayKeepSetgroups) {
@@ -39,6 +46,12 @@ public final class PlanFactory {
             }
             ops.add(Op.of(OpType.UID_MAP, mapText(spec.uidMappings()), mapText(spec.uidMappings())));
             ops.add(Op.of(OpType.GID_MAP, mapText(spec.gidMappings()), mapText(spec.gidMappings())));
+        }
+        for (Path procs : cgroupProcsFiles) {
+            ops.add(Op.of(OpType.JOIN_CGROUP, procs.toString(), procs.toString()));
+        }
+        if (spec.has(Namespace.CGROUP)) {
+            ops.add(new Op(OpType.UNSHARE, Namespace.CGROUP.cloneFlag(), 0, List.of(), "cgroup"));
         }
         spec.hostname().ifPresent(name -> ops.add(Op.of(OpType.HOSTNAME, name, name)));
         if (spec.has(Namespace.NETWORK)) {

@@ -23,22 +23,26 @@ class PlanFactoryTest {
                 .command("/bin/echo", "hi").build();
         List<FsStep> filesystem = List.of(new FsStep.MountRoot("/", "/staging", "", 0x5000, ""),
                 new FsStep.SetReadOnly("/", true), new FsStep.PivotRoot());
-        Plan plan = PlanFactory.forSpec(spec, false, filesystem);
+        Plan plan = PlanFactory.forSpec(spec, false, filesystem,
+                List.of(java.nio.file.Path.of("/sys/fs/cgroup/memory/g/cgroup.procs")));
         assertThat(plan.ops()).extracting(Op::type).containsExactly(
-                OpType.CLONE, OpType.SETGROUPS, OpType.UID_MAP, OpType.GID_MAP, OpType.HOSTNAME,
-                OpType.LOOPBACK_UP, OpType.MOUNT, OpType.ROOT, OpType.READONLY_IN_ROOT, OpType.PIVOT_ROOT,
-                OpType.LOCK_MOUNTS, OpType.CHDIR, OpType.EXEC);
-        long allFlags = 0;
+                OpType.CLONE, OpType.SETGROUPS, OpType.UID_MAP, OpType.GID_MAP, OpType.JOIN_CGROUP, OpType.UNSHARE,
+                OpType.HOSTNAME, OpType.LOOPBACK_UP, OpType.MOUNT, OpType.ROOT, OpType.READONLY_IN_ROOT,
+                OpType.PIVOT_ROOT, OpType.LOCK_MOUNTS, OpType.CHDIR, OpType.EXEC);
+        long allButCgroup = 0;
         for (Namespace namespace : Namespace.values()) {
-            allFlags |= namespace.cloneFlag();
+            allButCgroup |= namespace == Namespace.CGROUP ? 0 : namespace.cloneFlag();
         }
-        assertThat(plan.step(0).num0()).isEqualTo(allFlags);
+        assertThat(plan.step(0).num0()).as("the cgroup namespace is unshared once in the group")
+                .isEqualTo(allButCgroup);
         assertThat(plan.step(1).strings()).containsExactly("deny");
-        assertThat(plan.step(4).strings()).containsExactly("box");
-        assertThat(plan.step(6).strings()).containsExactly("", "/", "", "");
-        assertThat(plan.step(6).num0()).isEqualTo(PlanFactory.MS_REC | PlanFactory.MS_PRIVATE);
-        assertThat(plan.step(7).strings()).containsExactly("/", "/staging", "", "");
-        assertThat(plan.step(8).num0()).as("recursive").isEqualTo(1);
+        assertThat(plan.step(4).strings()).containsExactly("/sys/fs/cgroup/memory/g/cgroup.procs");
+        assertThat(plan.step(5).num0()).isEqualTo(Namespace.CGROUP.cloneFlag());
+        assertThat(plan.step(6).strings()).containsExactly("box");
+        assertThat(plan.step(8).strings()).containsExactly("", "/", "", "");
+        assertThat(plan.step(8).num0()).isEqualTo(PlanFactory.MS_REC | PlanFactory.MS_PRIVATE);
+        assertThat(plan.step(9).strings()).containsExactly("/", "/staging", "", "");
+        assertThat(plan.step(10).num0()).as("recursive").isEqualTo(1);
     }
 
     @Test

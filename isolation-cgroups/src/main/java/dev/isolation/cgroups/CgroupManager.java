@@ -1,0 +1,43 @@
+package dev.isolation.cgroups;
+
+import java.io.IOException;
+import java.util.Set;
+
+/**
+ * Creates cgroups with limits, on cgroup v2 or v1 behind one API. {@link #detect()} picks the version this host
+ * uses and a safe parent; {@link CgroupsV2#under} and {@link CgroupsV1#under} take an explicit one.
+ */
+public interface CgroupManager {
+
+    /**
+     * The manager for this host: v2 when the unified hierarchy has controllers (pure v2), else v1 (legacy or
+     * hybrid). Fails, naming what is missing, when no usable hierarchy is mounted.
+     */
+    static CgroupManager detect() throws IOException {
+        CgroupTopology topology = CgroupTopology.detect();
+        return switch (topology.mode()) {
+            case UNIFIED -> CgroupsV2.forThisProcess(topology);
+            case LEGACY, HYBRID -> CgroupsV1.forThisProcess(topology);
+            case NONE -> throw new IOException("no cgroup hierarchy is mounted (/proc/self/mountinfo has neither"
+                    + " cgroup2 nor cgroup): resource limits and metering need one");
+        };
+    }
+
+    CgroupMode mode();
+
+    /** The controllers groups of this manager can use (e.g. memory, cpu, pids, io/blkio, cpuset, freezer). */
+    Set<String> controllers();
+
+    /**
+     * Creates a new group, labelled as this JVM's, and applies {@code limits}: every limit is applied or this
+     * throws, naming the limit, the file and why (including a control with no equivalent on this version).
+     * Nothing is left behind when it throws.
+     */
+    Cgroup create(ResourceLimits limits) throws IOException;
+
+    /**
+     * Removes the groups that JVMs which are no longer running left under this manager's parent (killing what is
+     * still in them); returns how many were removed. Groups of live JVMs are not touched.
+     */
+    int removeStale() throws IOException;
+}

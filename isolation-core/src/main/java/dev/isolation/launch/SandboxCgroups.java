@@ -1,0 +1,36 @@
+package dev.isolation.launch;
+
+import dev.isolation.cgroups.Cgroup;
+import dev.isolation.cgroups.CgroupManager;
+import dev.isolation.cgroups.ResourceLimits;
+import java.io.IOException;
+
+/**
+ * The JVM's cgroup manager, detected once. The first time it is used, it removes the groups that JVMs which are
+ * no longer running left behind (crash-safe cleanup without a daemon).
+ */
+final class SandboxCgroups {
+    private static volatile CgroupManager manager;
+
+    private SandboxCgroups() {
+    }
+
+    static Cgroup create(ResourceLimits limits) throws IOException {
+        return manager().create(limits);
+    }
+
+    private static CgroupManager manager() throws IOException {
+        CgroupManager current = manager;
+        if (current == null) {
+            synchronized (SandboxCgroups.class) {
+                current = manager;
+                if (current == null) {
+                    current = CgroupManager.detect();
+                    current.removeStale();
+                    manager = current;
+                }
+            }
+        }
+        return current;
+    }
+}
