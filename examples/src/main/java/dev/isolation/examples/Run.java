@@ -6,6 +6,8 @@ import dev.isolation.Sandbox;
 import dev.isolation.SandboxBuilder;
 import dev.isolation.SandboxProcess;
 import dev.isolation.SandboxSpec;
+import dev.isolation.cgroups.ResourceLimits;
+import dev.isolation.cgroups.ResourceUsage;
 import dev.isolation.fs.Change;
 import dev.isolation.fs.ChangeSet;
 import dev.isolation.fs.ChangesPolicy;
@@ -26,9 +28,14 @@ import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Locale;
+import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Supplier;
 
 /**
  * Runs one program in a sandbox from the command line, in the manner of {@code bwrap} or {@code docker run}:
@@ -95,6 +102,9 @@ public final class Run {
             if (options.printOutcome()) {
                 err.println(RunOptions.NAME + ": " + describe(outcome));
             }
+            if (options.printUsage()) {
+                reportUsage(options, process, err);
+            }
             if (!reportFilesystem(options, process, err)) {
                 return EXIT_START_FAILED;
             }
@@ -140,6 +150,9 @@ public final class Run {
         builder.inheritEnvironment(options.inheritedVariables().toArray(String[]::new));
         options.environment().forEach(builder::environment);
         options.user().ifPresent(ids -> builder.user(ids.uid(), ids.gid()));
+        if (options.cgroup()) {
+            builder.limits(limits(options.resources()));
+        }
         Stores stores = new Stores(options);
         if (options.filesystem()) {
             builder.filesystem(filesystem(options, stores));   // checked before an image is unpacked
@@ -153,6 +166,73 @@ public final class Run {
                 .redirectError(options.stderr())
                 .redirectErrorStream(options.mergeStderr())
                 .build();
+    }
+
+    /** The options of the library's fields, for the messages of settings it rejects. */
+    private static final Map<String, String> LIMIT_OPTIONS = Map.ofEntries(
+            Map.entry("memoryMax", "--memory"),
+            Map.entry("memorySwapMax", "--memory-swap"),
+            Map.entry("memoryHigh", "--memory-high"),
+            Map.entry("cpus", "--cpus"),
+            Map.entry("cpuPeriod", "--cpu-period"),
+            Map.entry("cpuWeight", "--cpu-weight"),
+            Map.entry("cpusetCpus", "--cpuset-cpus"),
+            Map.entry("cpusetMems", "--cpuset-mems"),
+            Map.entry("pidsMax", "--pids"),
+            Map.entry("ioWeight", "--io-weight"));
+
+    /**
+     * The limits the resource options describe (none at all for {@code --cgroup} alone). A value the library rejects
+     * becomes an {@link InvalidSandboxSpecException} named after the option, e.g. "--memory: memoryMax: ...".
+     */
+    static ResourceLimits limits(RunOptions.Resources resources) {
+        ResourceLimits.Builder limits = ResourceLimits.builder();
+        resources.memory().ifPresent(bytes -> limit("--memory", () -> limits.memoryMax(bytes)));
+        resources.memorySwap().ifPresent(bytes -> limit("--memory-swap", () -> limits.memorySwapMax(bytes)));
+        resources.memoryHigh().ifPresent(bytes -> limit("--memory-high", () -> limits.memoryHigh(bytes)));
+        if (resources.cpus().isPresent()) {
+            double cpus = resources.cpus().getAsDouble();
+            Duration period = resources.cpuPeriodMillis().isPresent()
+                    ? Duration.ofMillis(resources.cpuPeriodMillis().getAsLong()) : ResourceLimits.DEFAULT_CPU_PERIOD;
+            limit("--cpus", () -> limits.cpus(cpus, period));
+        }
+        resources.cpuWeight().ifPresent(weight -> limit("--cpu-weight", () -> limits.cpuWeight(weight)));
+        resources.cpusetCpus().ifPresent(list -> limit("--cpuset-cpus", () -> limits.cpusetCpus(list)));
+        resources.cpusetMems().ifPresent(list -> limit("--cpuset-mems", () -> limits.cpusetMems(list)));
+        resources.pids().ifPresent(max -> limit("--pids", () -> limits.pidsMax(max)));
+        for (RunOptions.IoDevice device : resources.io()) {
+            // each rate on its own first, so that a rejected one is named after its option
+            for (RunOptions.IoRate rate : RunOptions.IoRate.values()) {
+                OptionalLong value = device.get(rate);
+                if (value.isPresent()) {
+                    RunOptions.IoDevice single = RunOptions.IoDevice.of(device.device()).with(rate, value.getAsLong());
+                    limit(rate.option(), () -> ioLimit(single));
+                }
+            }
+            limits.ioLimit(ioLimit(device));
+        }
+        resources.ioWeight().ifPresent(weight -> limit("--io-weight", () -> limits.ioWeight(weight)));
+        return limit("limits", limits::build);
+    }
+
+    private static ResourceLimits.IoLimit ioLimit(RunOptions.IoDevice device) {
+        return new ResourceLimits.IoLimit(device.device(), device.readBytesPerSecond(), device.writeBytesPerSecond(),
+                device.readIops(), device.writeIops());
+    }
+
+    /**
+     * Applies a limit, reporting the library's rejection as an invalid setting of the option its field belongs to
+     * ({@code option} when the field is not one of {@link #LIMIT_OPTIONS}).
+     */
+    private static <T> T limit(String option, Supplier<T> setting) {
+        try {
+            return setting.get();
+        } catch (IllegalArgumentException e) {
+            String message = String.valueOf(e.getMessage());
+            int colon = message.indexOf(':');
+            String field = colon > 0 ? message.substring(0, colon) : "";
+            throw new InvalidSandboxSpecException(LIMIT_OPTIONS.getOrDefault(field, option), message);
+        }
     }
 
     /**
@@ -282,6 +362,41 @@ public final class Run {
         return true;
     }
 
+    /** What {@code --usage} prints once the program has ended: one line, or why there is none. */
+    private static void reportUsage(RunOptions options, SandboxProcess process, PrintStream err) {
+        if (!options.cgroup()) {
+            err.println(RunOptions.NAME + ": no usage to report: the program had no cgroup of its own"
+                    + " (any resource limit or --cgroup gives it one)");
+            return;
+        }
+        Optional<ResourceUsage> usage;
+        try {
+            usage = process.resourceUsage();
+        } catch (IOException e) {
+            err.println(RunOptions.NAME + ": cannot read the usage: " + e.getMessage());
+            return;
+        }
+        err.println(RunOptions.NAME + ": " + usage.map(Run::describe)
+                .orElse("no usage to report: the cgroup's usage could not be read"));
+    }
+
+    /**
+     * The line of {@code --usage}, e.g. "usage: memory peak 1048576 bytes, cpu user 0.012 s, system 0.004 s,
+     * pids limit hits 0, oom kills 0, io read 0 bytes, written 0 bytes"; "memory peak unknown" when the kernel does
+     * not report it.
+     */
+    static String describe(ResourceUsage usage) {
+        String peak = usage.memoryPeak().isPresent() ? usage.memoryPeak().getAsLong() + " bytes" : "unknown";
+        return "usage: memory peak " + peak + ", cpu user " + seconds(usage.cpuUser()) + " s, system "
+                + seconds(usage.cpuSystem()) + " s, pids limit hits " + usage.pidsLimitHits() + ", oom kills "
+                + usage.oomKills() + ", io read " + usage.ioReadBytes() + " bytes, written " + usage.ioWriteBytes()
+                + " bytes";
+    }
+
+    private static String seconds(Duration duration) {
+        return String.format(Locale.ROOT, "%d.%03d", duration.getSeconds(), duration.toMillisPart());
+    }
+
     /** One line of {@code --changes}: "A /path", "M /path" or "D /path". */
     static String describe(Change change) {
         char kind = switch (change.kind()) {
@@ -353,6 +468,9 @@ public final class Run {
         }
         if (outcome instanceof Outcome.Signaled signaled) {
             return "killed by signal " + signaled.signal() + (signaled.coreDumped() ? " (core dumped)" : "");
+        }
+        if (outcome instanceof Outcome.OutOfMemory outOfMemory) {
+            return "killed by the OOM killer (signal " + outOfMemory.signal() + ")";
         }
         return "ended: " + outcome + " (exit value " + outcome.exitValue() + ")";
     }

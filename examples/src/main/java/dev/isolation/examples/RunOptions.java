@@ -3,6 +3,7 @@ package dev.isolation.examples;
 import dev.isolation.IdMapping;
 import dev.isolation.InvalidSandboxSpecException;
 import dev.isolation.Namespace;
+import dev.isolation.cgroups.ResourceLimits;
 import dev.isolation.fs.RootMode;
 import java.io.File;
 import java.lang.ProcessBuilder.Redirect;
@@ -17,6 +18,8 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalDouble;
+import java.util.OptionalInt;
 import java.util.OptionalLong;
 import java.util.Set;
 import java.util.regex.Matcher;
@@ -33,6 +36,9 @@ import java.util.regex.Pattern;
  *
  * <p>The filesystem options are kept as written (host paths may be relative; mounts in command-line order):
  * {@link Run} turns them into one {@code FilesystemSpec}, and the library judges their values then.
+ *
+ * <p>The resource options are checked for their form here (numbers, sizes, devices, weights): {@link Run} turns them
+ * into one {@code ResourceLimits}, whose builder judges the rest (minimum sizes, the CPUs of this machine, devices).
  */
 public final class RunOptions {
     /** The name the runner goes by in messages and in the usage text. */
@@ -41,6 +47,8 @@ public final class RunOptions {
     private static final Pattern DECIMAL = Pattern.compile("[0-9]{1,19}");
     private static final Pattern SIZE = Pattern.compile("([0-9]{1,19})([kKmMgG]?)");
     private static final Pattern OCTAL = Pattern.compile("[0-7]{1,6}");
+    private static final Pattern NUMBER = Pattern.compile("[0-9]+");
+    private static final Pattern FRACTION = Pattern.compile("[0-9]+(\\.[0-9]*)?|\\.[0-9]+");
     /** Permissions of a {@code --tmpfs} whose MODE is not given: the kernel's default, as for /tmp. */
     static final int DEFAULT_TMPFS_MODE = 01777;
 
@@ -72,6 +80,9 @@ public final class RunOptions {
     private final boolean printChanges;
     private final UserIds user;
     private final boolean filesystem;
+    private final Resources resources;
+    private final boolean cgroup;
+    private final boolean printUsage;
 
     private RunOptions(Parser parser) {
         help = parser.help;
@@ -102,6 +113,9 @@ public final class RunOptions {
         printChanges = parser.printChanges;
         user = parser.user;
         filesystem = parser.filesystem;
+        resources = parser.resources();
+        cgroup = parser.cgroup || !resources.isEmpty();
+        printUsage = parser.printUsage;
     }
 
     /**
@@ -272,6 +286,105 @@ public final class RunOptions {
         return Optional.ofNullable(user);
     }
 
+    /** The resource limits asked for; {@link Resources#isEmpty()} when none was. */
+    public Resources resources() {
+        return resources;
+    }
+
+    /** Whether the program gets a cgroup of its own: {@code --cgroup} or any resource limit was given. */
+    public boolean cgroup() {
+        return cgroup;
+    }
+
+    /** {@code --usage}: print what the program's cgroup used on the runner's standard error at exit. */
+    public boolean printUsage() {
+        return printUsage;
+    }
+
+    /**
+     * The resource options as given, in their units: bytes, CPUs, milliseconds, weights. Their ranges beyond the
+     * weights' are the library's to judge; a setting not given is empty.
+     *
+     * @param memory           {@code --memory}, bytes
+     * @param memorySwap       {@code --memory-swap}, bytes
+     * @param memoryHigh       {@code --memory-high}, bytes
+     * @param cpus             {@code --cpus}, a number of CPUs
+     * @param cpuPeriodMillis  {@code --cpu-period}, milliseconds (only with {@code cpus})
+     * @param cpuWeight        {@code --cpu-weight}, 1 to 10000
+     * @param cpusetCpus       {@code --cpuset-cpus}, as written
+     * @param cpusetMems       {@code --cpuset-mems}, as written
+     * @param pids             {@code --pids}
+     * @param io               the {@code --io-*} limits, one per device, in the order the devices were first named
+     * @param ioWeight         {@code --io-weight}, 1 to 10000
+     */
+    public record Resources(OptionalLong memory, OptionalLong memorySwap, OptionalLong memoryHigh, OptionalDouble cpus,
+            OptionalLong cpuPeriodMillis, OptionalInt cpuWeight, Optional<String> cpusetCpus,
+            Optional<String> cpusetMems, OptionalLong pids, List<IoDevice> io, OptionalInt ioWeight) {
+        public Resources {
+            io = List.copyOf(io);
+        }
+
+        /** No limit at all. */
+        public boolean isEmpty() {
+            return memory.isEmpty() && memorySwap.isEmpty() && memoryHigh.isEmpty() && cpus.isEmpty()
+                    && cpuPeriodMillis.isEmpty() && cpuWeight.isEmpty() && cpusetCpus.isEmpty()
+                    && cpusetMems.isEmpty() && pids.isEmpty() && io.isEmpty() && ioWeight.isEmpty();
+        }
+    }
+
+    /**
+     * The {@code --io-read-bps}, {@code --io-write-bps}, {@code --io-read-iops} and {@code --io-write-iops} of one
+     * block device ({@code major:minor}, as written), merged; a rate given twice keeps its last value.
+     */
+    public record IoDevice(String device, OptionalLong readBytesPerSecond, OptionalLong writeBytesPerSecond,
+            OptionalLong readIops, OptionalLong writeIops) {
+        static IoDevice of(String device) {
+            return new IoDevice(device, OptionalLong.empty(), OptionalLong.empty(), OptionalLong.empty(),
+                    OptionalLong.empty());
+        }
+
+        IoDevice with(IoRate rate, long value) {
+            OptionalLong v = OptionalLong.of(value);
+            return switch (rate) {
+                case READ_BPS -> new IoDevice(device, v, writeBytesPerSecond, readIops, writeIops);
+                case WRITE_BPS -> new IoDevice(device, readBytesPerSecond, v, readIops, writeIops);
+                case READ_IOPS -> new IoDevice(device, readBytesPerSecond, writeBytesPerSecond, v, writeIops);
+                case WRITE_IOPS -> new IoDevice(device, readBytesPerSecond, writeBytesPerSecond, readIops, v);
+            };
+        }
+
+        /** The value of one rate of this device. */
+        public OptionalLong get(IoRate rate) {
+            return switch (rate) {
+                case READ_BPS -> readBytesPerSecond;
+                case WRITE_BPS -> writeBytesPerSecond;
+                case READ_IOPS -> readIops;
+                case WRITE_IOPS -> writeIops;
+            };
+        }
+    }
+
+    /** The four per-device rates and the options that set them. */
+    public enum IoRate {
+        READ_BPS("--io-read-bps", true),
+        WRITE_BPS("--io-write-bps", true),
+        READ_IOPS("--io-read-iops", false),
+        WRITE_IOPS("--io-write-iops", false);
+
+        private final String option;
+        private final boolean bytes;
+
+        IoRate(String option, boolean bytes) {
+            this.option = option;
+            this.bytes = bytes;
+        }
+
+        /** The option that sets it, e.g. {@code --io-read-bps}. */
+        public String option() {
+            return option;
+        }
+    }
+
     /** The ids of {@code --user UID[:GID]}; GID is UID when not given. Their range is the library's to judge. */
     public record UserIds(long uid, long gid) {
     }
@@ -343,7 +456,8 @@ public final class RunOptions {
                 + image + ", layerStore=" + layerStore + ", rootMode=" + rootMode + ", readOnlyRoot=" + readOnlyRoot
                 + ", mounts=" + mounts + ", volumeStore=" + volumeStore + ", standardMounts=" + standardMounts
                 + ", keepChanges=" + keepChanges + ", commitLayer=" + commitLayer + ", printChanges=" + printChanges
-                + ", user=" + user + "]";
+                + ", user=" + user + ", resources=" + resources + ", cgroup=" + cgroup + ", printUsage=" + printUsage
+                + "]";
     }
 
     /** The usage text {@code --help} prints: every option, generated from the same table the parser uses. */
@@ -359,15 +473,21 @@ public final class RunOptions {
                 .append("\n")
                 .append("Options:\n");
         int width = 0;
-        for (OptionSpec option : OPTIONS) {
+        for (OptionSpec option : ALL_OPTIONS) {
             width = Math.max(width, option.synopsis().length());
         }
-        for (OptionSpec option : OPTIONS) {
-            String synopsis = option.synopsis();
-            text.append("  ").append(synopsis).append(" ".repeat(width - synopsis.length() + 2))
-                    .append(option.description()).append('\n');
-        }
+        appendOptions(text, OPTIONS, width);
         text.append("\n")
+                .append("Resources:\n");
+        appendOptions(text, RESOURCE_OPTIONS, width);
+        text.append("  Any of them but --usage gives the program a cgroup of its own, removed when it ends.\n")
+                .append("  SIZE and RATE are in bytes, or have a k, m or g suffix (binary: 1k is 1024). Several\n")
+                .append("  --io-* options for one device (MAJ:MIN, as in /sys/dev/block) make one limit.\n")
+                .append("  The library judges the values: at least " + (ResourceLimits.MIN_MEMORY_BYTES >> 20)
+                        + "m of memory, at most the CPUs of this\n")
+                .append("  machine, block devices that exist; --memory-swap needs --memory. Without root, a\n")
+                .append("  cgroup needs a cgroup v2 host with a delegated subtree (v1 has no delegation).\n")
+                .append("\n")
                 .append("Filesystem:\n")
                 .append("  Every filesystem option but the two stores implies --unshare-mount. The root is the\n")
                 .append("  host's, read-only, unless --root or --image gives another, which is seen through a\n")
@@ -386,6 +506,14 @@ public final class RunOptions {
                 .append("  2    bad usage, or a setting the sandbox rejects\n")
                 .append("  125  the sandbox could not be started (or its image loaded, or its changes kept)\n");
         return text.toString();
+    }
+
+    private static void appendOptions(StringBuilder text, List<OptionSpec> options, int width) {
+        for (OptionSpec option : options) {
+            String synopsis = option.synopsis();
+            text.append("  ").append(synopsis).append(" ".repeat(width - synopsis.length() + 2))
+                    .append(option.description()).append('\n');
+        }
     }
 
     /** What an option does to the parser with its values. */
@@ -521,15 +649,70 @@ public final class RunOptions {
             new OptionSpec(List.of("--help", "-h"), List.of(), "show this help and exit",
                     (parser, option, values) -> parser.help = true));
 
+    /** The options of the "Resources:" section of the help. */
+    private static final List<OptionSpec> RESOURCE_OPTIONS = List.of(
+            option("--memory", "memory limit; the OOM killer ends the program beyond it",
+                    (parser, option, values) -> parser.memory = OptionalLong.of(size(option, values.get(0))),
+                    "SIZE"),
+            option("--memory-swap", "swap the program may use besides --memory",
+                    (parser, option, values) -> parser.memorySwap = OptionalLong.of(size(option, values.get(0))),
+                    "SIZE"),
+            option("--memory-high", "memory above which the program is throttled and reclaimed",
+                    (parser, option, values) -> parser.memoryHigh = OptionalLong.of(size(option, values.get(0))),
+                    "SIZE"),
+            option("--cpus", "CPU quota: N CPUs' worth of time, e.g. 0.5",
+                    (parser, option, values) -> parser.cpus = OptionalDouble.of(cpus(option, values.get(0))), "N"),
+            option("--cpu-period", "the period of --cpus in milliseconds (default "
+                    + ResourceLimits.DEFAULT_CPU_PERIOD.toMillis() + ")",
+                    (parser, option, values) -> parser.cpuPeriodMillis = OptionalLong.of(number(option,
+                            values.get(0))), "DURATION-MS"),
+            option("--cpu-weight", "relative share of CPU time, " + ResourceLimits.MIN_WEIGHT + ".."
+                    + ResourceLimits.MAX_WEIGHT + " (default 100)",
+                    (parser, option, values) -> parser.cpuWeight = OptionalInt.of(weight(option, values.get(0))),
+                    "N"),
+            option("--cpuset-cpus", "the CPUs the program may run on, e.g. 0-1,3",
+                    (parser, option, values) -> parser.cpusetCpus = values.get(0), "LIST"),
+            option("--cpuset-mems", "the memory nodes it may use, e.g. 0",
+                    (parser, option, values) -> parser.cpusetMems = values.get(0), "LIST"),
+            option("--pids", "at most N tasks (processes and threads) at once",
+                    (parser, option, values) -> parser.pids = OptionalLong.of(number(option, values.get(0))), "N"),
+            ioRate(IoRate.READ_BPS, "read at most RATE bytes per second from a block device; repeatable",
+                    "MAJ:MIN:RATE"),
+            ioRate(IoRate.WRITE_BPS, "write at most RATE bytes per second to it; repeatable", "MAJ:MIN:RATE"),
+            ioRate(IoRate.READ_IOPS, "at most N reads per second from it; repeatable", "MAJ:MIN:N"),
+            ioRate(IoRate.WRITE_IOPS, "at most N writes per second to it; repeatable", "MAJ:MIN:N"),
+            option("--io-weight", "relative share of block I/O, " + ResourceLimits.MIN_WEIGHT + ".."
+                    + ResourceLimits.MAX_WEIGHT + " (default 100)",
+                    (parser, option, values) -> parser.ioWeight = OptionalInt.of(weight(option, values.get(0))),
+                    "N"),
+            option("--cgroup", "a cgroup of its own without limits (for --usage)",
+                    (parser, option, values) -> parser.cgroup = true),
+            option("--usage", "at exit, print what the cgroup used on standard error (needs a cgroup)",
+                    (parser, option, values) -> parser.printUsage = true));
+
+    /** Every option, in the order of the help. */
+    private static final List<OptionSpec> ALL_OPTIONS = concat(OPTIONS, RESOURCE_OPTIONS);
+
+    private static List<OptionSpec> concat(List<OptionSpec> first, List<OptionSpec> second) {
+        List<OptionSpec> all = new ArrayList<>(first);
+        all.addAll(second);
+        return List.copyOf(all);
+    }
+
+    private static OptionSpec ioRate(IoRate rate, String description, String parameter) {
+        return option(rate.option(), description, (parser, option, values) -> parser.ioRate(rate, values.get(0)),
+                parameter);
+    }
+
     /** Every option name the parser knows, for tests and help. */
     static List<String> optionNames() {
         List<String> names = new ArrayList<>();
-        OPTIONS.forEach(option -> names.addAll(option.names()));
+        ALL_OPTIONS.forEach(option -> names.addAll(option.names()));
         return names;
     }
 
     private static OptionSpec lookup(String name) {
-        for (OptionSpec option : OPTIONS) {
+        for (OptionSpec option : ALL_OPTIONS) {
             if (option.names().contains(name)) {
                 return option;
             }
@@ -594,10 +777,23 @@ public final class RunOptions {
 
     /** Parses a size in bytes with an optional binary suffix k, m or g (either case). */
     private static long size(String option, String text, String size) throws UsageException {
+        return bytes(option, "\"" + text + "\": size \"" + size + "\"", size);
+    }
+
+    /** Parses the value of an option that is a size, e.g. {@code --memory 64m}. */
+    private static long size(String option, String size) throws UsageException {
+        return bytes(option, "\"" + size + "\"", size);
+    }
+
+    /**
+     * Parses a number of bytes with an optional binary suffix k, m or g (either case); {@code subject} is how the
+     * messages name the value.
+     */
+    private static long bytes(String option, String subject, String size) throws UsageException {
         Matcher matcher = SIZE.matcher(size);
         if (!matcher.matches()) {
-            throw new UsageException(option, option + ": \"" + text + "\": size \"" + size
-                    + "\" is not a number of bytes with an optional k, m or g suffix");
+            throw new UsageException(option, option + ": " + subject
+                    + " is not a number of bytes with an optional k, m or g suffix");
         }
         int shift = switch (matcher.group(2).toLowerCase(Locale.ROOT)) {
             case "k" -> 10;
@@ -612,8 +808,50 @@ public final class RunOptions {
             }
             return bytes << shift;
         } catch (NumberFormatException e) {
-            throw new UsageException(option, option + ": \"" + text + "\": size \"" + size + "\" is too large");
+            throw new UsageException(option, option + ": " + subject + " is too large");
         }
+    }
+
+    /** Parses an unsigned decimal number. */
+    private static long number(String option, String text) throws UsageException {
+        return number(option, "\"" + text + "\"", text);
+    }
+
+    private static long number(String option, String subject, String text) throws UsageException {
+        if (!NUMBER.matcher(text).matches()) {
+            throw new UsageException(option, option + ": " + subject + " is not a decimal number");
+        }
+        try {
+            return Long.parseLong(text);
+        } catch (NumberFormatException e) {
+            throw new UsageException(option, option + ": " + subject + " is too large");
+        }
+    }
+
+    /** Parses a weight: a decimal number from {@link ResourceLimits#MIN_WEIGHT} to {@link ResourceLimits#MAX_WEIGHT}. */
+    private static int weight(String option, String text) throws UsageException {
+        long weight;
+        try {
+            weight = number(option, text);
+        } catch (UsageException e) {
+            if (!NUMBER.matcher(text).matches()) {
+                throw e;
+            }
+            weight = Long.MAX_VALUE; // too large for a long: out of range all the same
+        }
+        if (weight < ResourceLimits.MIN_WEIGHT || weight > ResourceLimits.MAX_WEIGHT) {
+            throw new UsageException(option, option + ": \"" + text + "\" is outside the accepted range "
+                    + ResourceLimits.MIN_WEIGHT + " to " + ResourceLimits.MAX_WEIGHT);
+        }
+        return (int) weight;
+    }
+
+    /** Parses a number of CPUs: a decimal fraction such as 0.5, 2 or .25 (no sign, no exponent). */
+    private static double cpus(String option, String text) throws UsageException {
+        if (!FRACTION.matcher(text).matches()) {
+            throw new UsageException(option, option + ": \"" + text + "\" is not a number of CPUs such as 0.5 or 2");
+        }
+        return Double.parseDouble(text);
     }
 
     /** Parses {@code NAME:DEST[:ro]} (or {@code :rw}); the name is the library's to judge. */
@@ -674,6 +912,19 @@ public final class RunOptions {
         boolean commitLayer;
         boolean printChanges;
         UserIds user;
+        OptionalLong memory = OptionalLong.empty();
+        OptionalLong memorySwap = OptionalLong.empty();
+        OptionalLong memoryHigh = OptionalLong.empty();
+        OptionalDouble cpus = OptionalDouble.empty();
+        OptionalLong cpuPeriodMillis = OptionalLong.empty();
+        OptionalInt cpuWeight = OptionalInt.empty();
+        String cpusetCpus;
+        String cpusetMems;
+        OptionalLong pids = OptionalLong.empty();
+        final Map<String, IoDevice> io = new LinkedHashMap<>();
+        OptionalInt ioWeight = OptionalInt.empty();
+        boolean cgroup;
+        boolean printUsage;
 
         void parse(List<String> args) throws UsageException {
             boolean sawSeparator = false;
@@ -716,6 +967,30 @@ public final class RunOptions {
                         + ": standard error cannot go to both");
             }
             checkFilesystem();
+            if (cpuPeriodMillis.isPresent() && cpus.isEmpty()) {
+                throw new UsageException("--cpu-period", "--cpu-period needs --cpus: it is the period of the quota");
+            }
+        }
+
+        /** Parses {@code MAJ:MIN:RATE} (a size for the byte rates, a number for the others) and merges it. */
+        void ioRate(IoRate rate, String text) throws UsageException {
+            String option = rate.option();
+            String[] parts = text.split(":", -1);
+            String form = rate.bytes ? "MAJ:MIN:RATE" : "MAJ:MIN:N";
+            if (parts.length != 3 || !NUMBER.matcher(parts[0]).matches() || !NUMBER.matcher(parts[1]).matches()) {
+                throw new UsageException(option, option + ": \"" + text + "\" is not " + form
+                        + " (a block device's major and minor numbers, and a rate)");
+            }
+            String subject = "\"" + text + "\": rate \"" + parts[2] + "\"";
+            long value = rate.bytes ? bytes(option, subject, parts[2]) : number(option, subject, parts[2]);
+            String device = parts[0] + ":" + parts[1];
+            io.put(device, io.getOrDefault(device, IoDevice.of(device)).with(rate, value));
+        }
+
+        Resources resources() {
+            return new Resources(memory, memorySwap, memoryHigh, cpus, cpuPeriodMillis, cpuWeight,
+                    Optional.ofNullable(cpusetCpus), Optional.ofNullable(cpusetMems), pids, List.copyOf(io.values()),
+                    ioWeight);
         }
 
         /** The filesystem options that depend on each other; their values are the library's to judge. */

@@ -12,8 +12,8 @@ import java.util.Locale;
 import java.util.Map;
 
 /**
- * Start-to-exit latency of {@code /bin/true}: a plain {@link ProcessBuilder}, Isolation without namespaces and
- * Isolation with all of them. The configurations are interleaved, one run of each in turn, so that drift of the
+ * Start-to-exit latency of {@code /bin/true}: a plain {@link ProcessBuilder}, Isolation without namespaces,
+ * Isolation with all of them, and the same with a cgroup holding memory, pids and cpu limits. The configurations are interleaved, one run of each in turn, so that drift of the
  * machine affects them alike.
  *
  * <pre>java -cp examples/target/isolation-run.jar dev.isolation.examples.StartLatency [runs] [warmup]</pre>
@@ -32,6 +32,8 @@ public final class StartLatency {
         SandboxSpec none = Sandbox.builder().command("/bin/true")
                 .redirectOutput(Redirect.DISCARD).redirectError(Redirect.DISCARD).build();
         SandboxSpec all = none.toBuilder().allNamespaces().build();
+        boolean withLimits = !"false".equals(System.getProperty("limits"));
+        SandboxSpec limited = all.toBuilder().memory(256L << 20).pids(64).cpus(1).build();
         ProcessBuilder plain = new ProcessBuilder("/bin/true")
                 .redirectOutput(Redirect.DISCARD).redirectError(Redirect.DISCARD);
 
@@ -39,6 +41,9 @@ public final class StartLatency {
         starts.put("ProcessBuilder", () -> plain.start().waitFor());
         starts.put("Isolation, no namespaces", () -> none.start().waitFor());
         starts.put("Isolation, all namespaces", () -> all.start().waitFor());
+        if (withLimits) { // needs root on cgroup v1, a delegated subtree on v2; -Dlimits=false leaves it out
+            starts.put("  + memory, pids, cpu group", () -> limited.start().waitFor());
+        }
 
         Map<String, long[]> samples = new LinkedHashMap<>();
         starts.keySet().forEach(name -> samples.put(name, new long[runs]));
@@ -57,13 +62,17 @@ public final class StartLatency {
         System.out.printf(Locale.ROOT, "start-to-exit of /bin/true, %d runs each (after %d warm-up), %s, java %s%n",
                 runs, warmup, System.getProperty("os.name") + " " + System.getProperty("os.version"),
                 System.getProperty("java.version"));
-        System.out.printf(Locale.ROOT, "%-28s %12s %12s %16s%n", "configuration", "median ms", "p99 ms",
-                "median / PB");
+        System.out.printf(Locale.ROOT, "%-28s %12s %12s %16s %16s%n", "configuration", "median ms", "p99 ms",
+                "median / PB", "- previous row");
         List<String> lines = new ArrayList<>();
+        double previous = Double.NaN;
         for (Map.Entry<String, long[]> entry : samples.entrySet()) {
             long[] times = entry.getValue();
-            lines.add(String.format(Locale.ROOT, "%-28s %12.3f %12.3f %16.2f", entry.getKey(), median(times) / 1e6,
-                    percentile(times, 0.99) / 1e6, median(times) / baseline));
+            double median = median(times);
+            lines.add(String.format(Locale.ROOT, "%-28s %12.3f %12.3f %16.2f %16s", entry.getKey(), median / 1e6,
+                    percentile(times, 0.99) / 1e6, median / baseline,
+                    Double.isNaN(previous) ? "" : String.format(Locale.ROOT, "%+.3f ms", (median - previous) / 1e6)));
+            previous = median;
         }
         lines.forEach(System.out::println);
     }

@@ -5,7 +5,10 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.isolation.IdMapping;
 import dev.isolation.Namespace;
+import dev.isolation.examples.RunOptions.IoDevice;
+import dev.isolation.examples.RunOptions.IoRate;
 import dev.isolation.examples.RunOptions.Mount;
+import dev.isolation.examples.RunOptions.Resources;
 import dev.isolation.examples.RunOptions.UserIds;
 import dev.isolation.fs.RootMode;
 import java.io.File;
@@ -14,6 +17,9 @@ import java.nio.file.Path;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalDouble;
+import java.util.OptionalInt;
 import java.util.OptionalLong;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -56,6 +62,9 @@ class RunOptionsTest {
         assertThat(options.commitLayer()).isFalse();
         assertThat(options.printChanges()).isFalse();
         assertThat(options.user()).isEmpty();
+        assertThat(options.resources().isEmpty()).isTrue();
+        assertThat(options.cgroup()).isFalse();
+        assertThat(options.printUsage()).isFalse();
     }
 
     @Test
@@ -262,7 +271,7 @@ class RunOptionsTest {
     void helpListsEveryOption() {
         String usage = RunOptions.usage();
 
-        assertThat(RunOptions.optionNames()).hasSize(44);
+        assertThat(RunOptions.optionNames()).hasSize(60);
         for (String name : RunOptions.optionNames()) {
             assertThat(usage).contains(name);
         }
@@ -270,6 +279,21 @@ class RunOptionsTest {
                 "125", "--bind SRC DEST", "--ro-bind SRC DEST", "--tmpfs DEST[:SIZE[:MODE]]", "--volume NAME:DEST[:ro]",
                 "--user UID[:GID]", "--image PATH", "$XDG_CACHE_HOME/isolation/layers", "~/.cache/isolation/layers",
                 "$XDG_DATA_HOME/isolation/volumes", "~/.local/share/isolation/volumes");
+    }
+
+    @Test
+    void helpListsTheResourceOptionsInTheirOwnSection() {
+        String usage = RunOptions.usage();
+        int section = usage.indexOf("\nResources:\n");
+
+        assertThat(section).isPositive();
+        assertThat(usage.indexOf("\nFilesystem:\n")).isGreaterThan(section);
+        String resources = usage.substring(section, usage.indexOf("\nFilesystem:\n"));
+        assertThat(resources).contains("--memory SIZE", "--memory-swap SIZE", "--memory-high SIZE", "--cpus N",
+                "--cpu-period DURATION-MS", "--cpu-weight N", "--cpuset-cpus LIST", "--cpuset-mems LIST", "--pids N",
+                "--io-read-bps MAJ:MIN:RATE", "--io-write-bps MAJ:MIN:RATE", "--io-read-iops MAJ:MIN:N",
+                "--io-write-iops MAJ:MIN:N", "--io-weight N", "--cgroup", "--usage", "1..10000");
+        assertThat(usage.substring(0, section)).doesNotContain("--memory", "--pids", "--cgroup");
     }
 
     @ParameterizedTest
@@ -284,7 +308,9 @@ class RunOptionsTest {
     @ParameterizedTest
     @ValueSource(strings = {"--hostname", "--uid-map", "--gid-map", "--chdir", "--inherit-env-var", "--stdin",
         "--stdout", "--stdout-append", "--stderr", "--stderr-append", "--user", "--root", "--image", "--layer-store",
-        "--tmpfs", "--proc", "--dev", "--ro-sys", "--volume", "--volume-store", "--keep-changes"})
+        "--tmpfs", "--proc", "--dev", "--ro-sys", "--volume", "--volume-store", "--keep-changes", "--memory",
+        "--memory-swap", "--memory-high", "--cpus", "--cpu-period", "--cpu-weight", "--cpuset-cpus", "--cpuset-mems",
+        "--pids", "--io-read-bps", "--io-write-bps", "--io-read-iops", "--io-write-iops", "--io-weight"})
     void aMissingValueIsNamed(String option) {
         assertThatThrownBy(() -> parse("--unshare-user", option))
                 .isInstanceOf(UsageException.class)
@@ -621,5 +647,283 @@ class RunOptionsTest {
         assertThatThrownBy(() -> parse("--bind", "a\0b", "/x", "prog"))
                 .isInstanceOf(UsageException.class)
                 .hasMessageStartingWith("--bind: \"a\0b\" is not a path");
+    }
+
+    // --- resources -----------------------------------------------------------------------------------------------
+
+    private static UsageException usageError(String... args) {
+        try {
+            parse(args);
+        } catch (UsageException e) {
+            return e;
+        }
+        throw new AssertionError("parsed: " + List.of(args));
+    }
+
+    @Test
+    void everyResourceOptionIsCarried() throws UsageException {
+        RunOptions options = parse("--memory", "64m", "--memory-swap", "1g", "--memory-high", "48M", "--cpus", "0.5",
+                "--cpu-period", "50", "--cpu-weight", "200", "--cpuset-cpus", "0-1,3", "--cpuset-mems", "0",
+                "--pids", "32", "--io-read-bps", "8:0:1m", "--io-weight", "10000", "prog");
+
+        Resources resources = options.resources();
+        assertThat(resources.memory()).isEqualTo(OptionalLong.of(64L << 20));
+        assertThat(resources.memorySwap()).isEqualTo(OptionalLong.of(1L << 30));
+        assertThat(resources.memoryHigh()).isEqualTo(OptionalLong.of(48L << 20));
+        assertThat(resources.cpus()).isEqualTo(OptionalDouble.of(0.5));
+        assertThat(resources.cpuPeriodMillis()).isEqualTo(OptionalLong.of(50));
+        assertThat(resources.cpuWeight()).isEqualTo(OptionalInt.of(200));
+        assertThat(resources.cpusetCpus()).contains("0-1,3");
+        assertThat(resources.cpusetMems()).contains("0");
+        assertThat(resources.pids()).isEqualTo(OptionalLong.of(32));
+        assertThat(resources.io()).containsExactly(IoDevice.of("8:0").with(IoRate.READ_BPS, 1L << 20));
+        assertThat(resources.ioWeight()).isEqualTo(OptionalInt.of(10000));
+        assertThat(resources.isEmpty()).isFalse();
+        assertThat(options.cgroup()).isTrue();
+        assertThat(options.printUsage()).isFalse();
+        assertThat(options.namespaces()).as("limits ask for no namespace").isEmpty();
+        assertThat(options.command()).containsExactly("prog");
+    }
+
+    @ParameterizedTest
+    @CsvSource({
+        "--memory, 64m", "--memory-swap, 0", "--memory-high, 1g", "--cpus, 1", "--cpu-weight, 1", "--cpuset-cpus, 0",
+        "--cpuset-mems, 0", "--pids, 1", "--io-read-bps, 8:0:1", "--io-write-bps, 8:0:1k", "--io-read-iops, 8:0:10",
+        "--io-write-iops, 8:0:10", "--io-weight, 1",
+    })
+    void eachLimitGivesTheProgramACgroup(String option, String value) throws UsageException {
+        RunOptions options = parse(option, value, "prog");
+
+        assertThat(options.cgroup()).isTrue();
+        assertThat(options.resources().isEmpty()).isFalse();
+    }
+
+    @Test
+    void cgroupAloneAsksForAGroupWithoutLimits() throws UsageException {
+        RunOptions options = parse("--cgroup", "prog");
+
+        assertThat(options.cgroup()).isTrue();
+        assertThat(options.resources().isEmpty()).isTrue();
+    }
+
+    @Test
+    void usageAloneAsksForNoGroup() throws UsageException {
+        RunOptions options = parse("--usage", "prog");
+
+        assertThat(options.printUsage()).isTrue();
+        assertThat(options.cgroup()).as("--usage needs a cgroup but does not make one").isFalse();
+        assertThat(parse("--usage", "--pids", "8", "prog").printUsage()).isTrue();
+    }
+
+    @ParameterizedTest
+    @CsvSource({
+        "0, 0",
+        "1, 1",
+        "4096, 4096",
+        "1k, 1024",
+        "1K, 1024",
+        "64m, 67108864",
+        "64M, 67108864",
+        "2g, 2147483648",
+        "8G, 8589934592",
+        "9223372036854775807, 9223372036854775807",
+        "8589934591g, 9223372035781033984",
+    })
+    void memorySizesTakeBinarySuffixes(String value, long bytes) throws UsageException {
+        for (String option : List.of("--memory", "--memory-swap", "--memory-high")) {
+            Resources resources = parse(option, value, "prog").resources();
+            OptionalLong parsed = switch (option) {
+                case "--memory" -> resources.memory();
+                case "--memory-swap" -> resources.memorySwap();
+                default -> resources.memoryHigh();
+            };
+            assertThat(parsed).as(option).isEqualTo(OptionalLong.of(bytes));
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"", "m", "1x", "1kb", "1.5g", "-1", "+1", " 1", "1 ", "1t", "0x10", "1e6",
+        "99999999999999999999"})
+    void malformedSizesAreRejected(String value) {
+        for (String option : List.of("--memory", "--memory-swap", "--memory-high")) {
+            UsageException e = usageError(option, value, "prog");
+            assertThat(e).hasMessage(option + ": \"" + value
+                    + "\" is not a number of bytes with an optional k, m or g suffix");
+            assertThat(e.option()).contains(option);
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"9223372036854775808", "8589934592g", "9007199254740992k"})
+    void sizesThatOverflowAreRejected(String value) {
+        assertThat(usageError("--memory", value, "prog")).hasMessage("--memory: \"" + value + "\" is too large");
+    }
+
+    @Test
+    void sizesTheLibraryJudgesAreTakenAsWritten() throws UsageException {
+        assertThat(parse("--memory", "1k", "prog").resources().memory()).isEqualTo(OptionalLong.of(1024));
+        assertThat(parse("--memory-swap", "1m", "prog").resources().memory()).as("no --memory: the library's call")
+                .isEmpty();
+    }
+
+    @Test
+    void theLastValueOfALimitWins() throws UsageException {
+        Resources resources = parse("--memory", "1g", "--memory", "2g", "--pids", "5", "--pids", "6", "--cpus", "2",
+                "--cpus", "1", "prog").resources();
+
+        assertThat(resources.memory()).isEqualTo(OptionalLong.of(2L << 30));
+        assertThat(resources.pids()).isEqualTo(OptionalLong.of(6));
+        assertThat(resources.cpus()).isEqualTo(OptionalDouble.of(1));
+    }
+
+    @ParameterizedTest
+    @CsvSource({"0.5, 0.5", "2, 2", ".25, 0.25", "1., 1", "0, 0", "0.001, 0.001", "64, 64"})
+    void cpusTakeDecimalFractions(String value, double cpus) throws UsageException {
+        assertThat(parse("--cpus", value, "prog").resources().cpus()).isEqualTo(OptionalDouble.of(cpus));
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"", "-1", "+1", "half", "1e3", "1,5", "NaN", "Infinity", ".", "0x1", "1/2", " 1"})
+    void malformedCpusAreRejected(String value) {
+        UsageException e = usageError("--cpus", value, "prog");
+
+        assertThat(e).hasMessage("--cpus: \"" + value + "\" is not a number of CPUs such as 0.5 or 2");
+        assertThat(e.option()).contains("--cpus");
+    }
+
+    @Test
+    void cpuPeriodIsInMillisecondsAndNeedsCpus() throws UsageException {
+        Resources resources = parse("--cpu-period", "20", "--cpus", "1.5", "prog").resources();
+        assertThat(resources.cpuPeriodMillis()).isEqualTo(OptionalLong.of(20));
+        assertThat(resources.cpus()).isEqualTo(OptionalDouble.of(1.5));
+        assertThat(parse("--cpus", "1", "prog").resources().cpuPeriodMillis()).as("the library's default").isEmpty();
+
+        UsageException e = usageError("--cpu-period", "20", "prog");
+        assertThat(e).hasMessage("--cpu-period needs --cpus: it is the period of the quota");
+        assertThat(e.option()).contains("--cpu-period");
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"", "-1", "1.5", "100ms", "1s", "x"})
+    void malformedCpuPeriodsAreRejected(String value) {
+        assertThat(usageError("--cpus", "1", "--cpu-period", value, "prog"))
+                .hasMessage("--cpu-period: \"" + value + "\" is not a decimal number");
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"--cpu-weight", "--io-weight"})
+    void weightsRangeFrom1To10000(String option) throws UsageException {
+        for (int weight : new int[] {1, 100, 10000}) {
+            Resources resources = parse(option, String.valueOf(weight), "prog").resources();
+            OptionalInt parsed = option.equals("--cpu-weight") ? resources.cpuWeight() : resources.ioWeight();
+            assertThat(parsed).isEqualTo(OptionalInt.of(weight));
+        }
+        for (String outside : List.of("0", "10001", "00000", "4294967297", "99999999999999999999999")) {
+            UsageException e = usageError(option, outside, "prog");
+            assertThat(e).hasMessage(option + ": \"" + outside + "\" is outside the accepted range 1 to 10000");
+            assertThat(e.option()).contains(option);
+        }
+        for (String malformed : List.of("", "-1", "1.5", "high", "1k")) {
+            assertThat(usageError(option, malformed, "prog"))
+                    .hasMessage(option + ": \"" + malformed + "\" is not a decimal number");
+        }
+    }
+
+    @Test
+    void pidsTakeADecimalNumber() throws UsageException {
+        assertThat(parse("--pids", "32", "prog").resources().pids()).isEqualTo(OptionalLong.of(32));
+        assertThat(parse("--pids", "0", "prog").resources().pids()).as("the library's to judge")
+                .isEqualTo(OptionalLong.of(0));
+        for (String malformed : List.of("", "-1", "1k", "many", "3.0")) {
+            assertThat(usageError("--pids", malformed, "prog"))
+                    .hasMessage("--pids: \"" + malformed + "\" is not a decimal number")
+                    .satisfies(e -> assertThat(e.option()).contains("--pids"));
+        }
+        assertThat(usageError("--pids", "9223372036854775808", "prog"))
+                .hasMessage("--pids: \"9223372036854775808\" is too large");
+    }
+
+    @Test
+    void cpusetListsAreTakenAsWritten() throws UsageException {
+        Resources resources = parse("--cpuset-cpus", "not a list", "--cpuset-mems", "", "prog").resources();
+
+        assertThat(resources.cpusetCpus()).as("the library's to judge").contains("not a list");
+        assertThat(resources.cpusetMems()).contains("");
+    }
+
+    @ParameterizedTest
+    @CsvSource({
+        "--io-read-bps, 8:0:1048576, READ_BPS, 1048576",
+        "--io-read-bps, 8:0:10m, READ_BPS, 10485760",
+        "--io-write-bps, 259:3:2G, WRITE_BPS, 2147483648",
+        "--io-write-bps, 8:16:1k, WRITE_BPS, 1024",
+        "--io-read-iops, 8:0:100, READ_IOPS, 100",
+        "--io-write-iops, 8:0:5000, WRITE_IOPS, 5000",
+        "--io-write-iops, 8:0:0, WRITE_IOPS, 0",
+    })
+    void ioRatesOfOneDevice(String option, String value, IoRate rate, long expected) throws UsageException {
+        List<IoDevice> io = parse(option, value, "prog").resources().io();
+        String device = value.substring(0, value.lastIndexOf(':'));
+
+        assertThat(io).hasSize(1);
+        assertThat(io.get(0).device()).isEqualTo(device);
+        assertThat(io.get(0).get(rate)).isEqualTo(OptionalLong.of(expected));
+        for (IoRate other : IoRate.values()) {
+            if (other != rate) {
+                assertThat(io.get(0).get(other)).isEmpty();
+            }
+        }
+    }
+
+    @Test
+    void ioOptionsForOneDeviceMergeAndKeepTheOrderOfTheDevices() throws UsageException {
+        List<IoDevice> io = parse("--io-write-iops", "8:16:50", "--io-read-bps", "8:0:1m", "--io-write-bps", "8:0:2m",
+                "--io-read-iops", "8:16:100", "--io-read-iops", "8:0:300", "--io-read-bps", "8:0:3m", "prog")
+                .resources().io();
+
+        assertThat(io).containsExactly(
+                new IoDevice("8:16", OptionalLong.empty(), OptionalLong.empty(), OptionalLong.of(100),
+                        OptionalLong.of(50)),
+                new IoDevice("8:0", OptionalLong.of(3L << 20), OptionalLong.of(2L << 20), OptionalLong.of(300),
+                        OptionalLong.empty()));
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"--io-read-bps", "--io-write-bps", "--io-read-iops", "--io-write-iops"})
+    void malformedIoDevicesAreRejected(String option) {
+        String form = option.endsWith("-bps") ? "MAJ:MIN:RATE" : "MAJ:MIN:N";
+        for (String value : List.of("", "8:0", "8", "/dev/sda:1m", "sda:1m", "8:0:1:2", "a:0:1", "8:b:1", "-8:0:1",
+                ":0:1", "8::1", "8:0 1", "8,0:1")) {
+            UsageException e = usageError(option, value, "prog");
+            assertThat(e).hasMessage(option + ": \"" + value + "\" is not " + form
+                    + " (a block device's major and minor numbers, and a rate)");
+            assertThat(e.option()).contains(option);
+        }
+    }
+
+    @Test
+    void malformedIoRatesAreRejected() {
+        assertThat(usageError("--io-read-bps", "8:0:1x", "prog")).hasMessage("--io-read-bps: \"8:0:1x\": rate \"1x\""
+                + " is not a number of bytes with an optional k, m or g suffix");
+        assertThat(usageError("--io-write-bps", "8:0:", "prog")).hasMessage("--io-write-bps: \"8:0:\": rate \"\""
+                + " is not a number of bytes with an optional k, m or g suffix");
+        assertThat(usageError("--io-write-bps", "8:0:8589934592g", "prog"))
+                .hasMessage("--io-write-bps: \"8:0:8589934592g\": rate \"8589934592g\" is too large");
+        assertThat(usageError("--io-read-iops", "8:0:1k", "prog"))
+                .hasMessage("--io-read-iops: \"8:0:1k\": rate \"1k\" is not a decimal number");
+        assertThat(usageError("--io-write-iops", "8:0:-5", "prog"))
+                .hasMessage("--io-write-iops: \"8:0:-5\": rate \"-5\" is not a decimal number");
+        assertThat(usageError("--io-write-iops", "8:0:99999999999999999999", "prog"))
+                .hasMessage("--io-write-iops: \"8:0:99999999999999999999\": rate \"99999999999999999999\" is too large");
+    }
+
+    @Test
+    void theResourcesAreImmutable() throws UsageException {
+        Resources resources = parse("--io-read-bps", "8:0:1", "prog").resources();
+
+        assertThatThrownBy(() -> resources.io().add(IoDevice.of("8:1"))).isInstanceOf(UnsupportedOperationException.class);
+        assertThat(new Resources(OptionalLong.empty(), OptionalLong.empty(), OptionalLong.empty(),
+                OptionalDouble.empty(), OptionalLong.empty(), OptionalInt.empty(), Optional.empty(), Optional.empty(),
+                OptionalLong.empty(), List.of(), OptionalInt.empty()).isEmpty()).isTrue();
     }
 }

@@ -10,6 +10,10 @@ import dev.isolation.Namespace;
 import dev.isolation.Outcome;
 import dev.isolation.SandboxBuilder;
 import dev.isolation.SandboxSpec;
+import dev.isolation.cgroups.CgroupMode;
+import dev.isolation.cgroups.CgroupTopology;
+import dev.isolation.cgroups.ResourceLimits;
+import dev.isolation.cgroups.ResourceUsage;
 import dev.isolation.fs.Change;
 import dev.isolation.fs.ChangesPolicy;
 import dev.isolation.fs.FilesystemSpec;
@@ -28,14 +32,18 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.MessageDigest;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalInt;
 import java.util.OptionalLong;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -210,6 +218,7 @@ class RunTest {
         assertThat(Run.describe(new Outcome.Exited(0))).isEqualTo("exited with code 0");
         assertThat(Run.describe(new Outcome.Signaled(15, false))).isEqualTo("killed by signal 15");
         assertThat(Run.describe(new Outcome.Signaled(9, true))).isEqualTo("killed by signal 9 (core dumped)");
+        assertThat(Run.describe(new Outcome.OutOfMemory(9))).isEqualTo("killed by the OOM killer (signal 9)");
     }
 
     // --- filesystem, end to end (as root, and unprivileged with the user namespace of --unshare-all) ---------------
@@ -655,5 +664,175 @@ class RunTest {
         String hex = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(content));
         Files.write(dir.resolve("blobs/sha256").resolve(hex), content);
         return "sha256:" + hex;
+    }
+
+    // --- resources -----------------------------------------------------------------------------------------------
+
+    /** Whether this JVM runs as root: its real uid, not its user name. */
+    private static boolean root() {
+        return new com.sun.security.auth.module.UnixSystem().getUid() == 0;
+    }
+
+    /** Whether this host's cgroups are v2 only (the library's manager is then the v2 one). */
+    private static boolean cgroupV2() {
+        return CgroupTopology.detect().mode() == CgroupMode.UNIFIED;
+    }
+
+    /** A block device of this machine, "major:minor", if it has any. */
+    private static Optional<String> someBlockDevice() throws IOException {
+        Path devices = Path.of("/sys/dev/block");
+        if (!Files.isDirectory(devices)) {
+            return Optional.empty();
+        }
+        try (Stream<Path> entries = Files.list(devices)) {
+            return entries.map(entry -> entry.getFileName().toString()).sorted().findFirst();
+        }
+    }
+
+    @Test
+    void aMemoryLimitBelowTheMinimumExitsWith2NamingMemoryMax() {
+        int status = run("--memory", "1k", "--", "/bin/true");
+
+        assertThat(status).as("stderr: %s", err()).isEqualTo(2);
+        assertThat(err()).isEqualTo("isolation-run: invalid setting: --memory: memoryMax: 1024 is outside the accepted"
+                + " range: at least " + ResourceLimits.MIN_MEMORY_BYTES + "\n");
+    }
+
+    @Test
+    void limitsTheLibraryRejectsExitWith2NamingTheOptionAndTheField() {
+        rejected("--memory-swap: memorySwapMax: needs memoryMax", "--memory-swap", "1m", "--", "/bin/true");
+        errBytes.reset();
+        rejected("--memory-high: memoryHigh: ", "--memory", "8m", "--memory-high", "16m", "--", "/bin/true");
+        errBytes.reset();
+        rejected("--memory-high: memoryHigh: 1048576 is outside", "--memory-high", "1m", "--", "/bin/true");
+        errBytes.reset();
+        rejected("--cpus: cpus: ", "--cpus", "0", "--", "/bin/true");
+        errBytes.reset();
+        rejected("--cpus: cpus: ", "--cpus", "100000", "--", "/bin/true");
+        errBytes.reset();
+        rejected("--cpu-period: cpuPeriod: ", "--cpus", "1", "--cpu-period", "5000", "--", "/bin/true");
+        errBytes.reset();
+        rejected("--cpu-period: cpuPeriod: ", "--cpus", "1", "--cpu-period", "0", "--", "/bin/true");
+        errBytes.reset();
+        rejected("--cpuset-cpus: cpusetCpus: \"first\"", "--cpuset-cpus", "first", "--", "/bin/true");
+        errBytes.reset();
+        rejected("--cpuset-mems: cpusetMems: ", "--cpuset-mems", "", "--", "/bin/true");
+        errBytes.reset();
+        rejected("--pids: pidsMax: 0 is outside", "--pids", "0", "--", "/bin/true");
+        errBytes.reset();
+        rejected("--io-write-bps: ioDevice: \"4000000000:0\"", "--io-write-bps", "4000000000:0:1m", "--",
+                "/bin/true");
+        errBytes.reset();
+        rejected("--io-read-iops: ioDevice: \"999999:999999\" is not a block device of this machine",
+                "--io-read-iops", "999999:999999:10", "--", "/bin/true");
+    }
+
+    @Test
+    void aZeroIoRateExitsWith2NamingItsOption() throws IOException {
+        Optional<String> device = someBlockDevice();
+        assumeTrue(device.isPresent(), "this machine has a block device");
+
+        rejected("--io-write-iops: ioLimit: 0 for " + device.get(), "--io-read-bps", device.get() + ":1m",
+                "--io-write-iops", device.get() + ":0", "--", "/bin/true");
+    }
+
+    @Test
+    void theSpecCarriesEveryLimit() throws Exception {
+        Optional<String> device = someBlockDevice();
+        assumeTrue(device.isPresent(), "this machine has a block device");
+        String dev = device.get();
+
+        SandboxSpec spec = Run.spec(RunOptions.parse("--memory", "64m", "--memory-swap", "32m", "--memory-high",
+                "48m", "--cpus", "1", "--cpu-period", "50", "--cpu-weight", "300", "--cpuset-cpus", "0",
+                "--cpuset-mems", "0", "--pids", "32", "--io-read-bps", dev + ":1m", "--io-write-iops", dev + ":20",
+                "--io-read-bps", dev + ":2m", "--io-weight", "50", "--", "prog"));
+
+        ResourceLimits limits = spec.limits().orElseThrow();
+        assertThat(limits.memoryMax()).isEqualTo(OptionalLong.of(64L << 20));
+        assertThat(limits.memorySwapMax()).isEqualTo(OptionalLong.of(32L << 20));
+        assertThat(limits.memoryHigh()).isEqualTo(OptionalLong.of(48L << 20));
+        assertThat(limits.cpuQuota()).contains(new ResourceLimits.CpuQuota(1, Duration.ofMillis(50)));
+        assertThat(limits.cpuWeight()).isEqualTo(OptionalInt.of(300));
+        assertThat(limits.cpusetCpus()).contains("0");
+        assertThat(limits.cpusetMems()).contains("0");
+        assertThat(limits.pidsMax()).isEqualTo(OptionalLong.of(32));
+        assertThat(limits.ioLimits()).containsExactly(new ResourceLimits.IoLimit(dev, OptionalLong.of(2L << 20),
+                OptionalLong.empty(), OptionalLong.empty(), OptionalLong.of(20)));
+        assertThat(limits.ioWeight()).isEqualTo(OptionalInt.of(50));
+    }
+
+    @Test
+    void theCpuPeriodDefaultsToTheLibrarys() throws Exception {
+        ResourceLimits limits = Run.spec(RunOptions.parse("--cpus", "0.5", "prog")).limits().orElseThrow();
+
+        assertThat(limits.cpuQuota()).contains(new ResourceLimits.CpuQuota(0.5, ResourceLimits.DEFAULT_CPU_PERIOD));
+    }
+
+    @Test
+    void cgroupAloneGivesAGroupWithoutLimitsAndNoOptionNone() throws Exception {
+        assertThat(Run.spec(RunOptions.parse("--cgroup", "prog")).limits()).hasValueSatisfying(
+                limits -> assertThat(limits.isEmpty()).isTrue());
+        assertThat(Run.spec(RunOptions.parse("prog")).limits()).isEmpty();
+        assertThat(Run.spec(RunOptions.parse("--usage", "prog")).limits()).isEmpty();
+    }
+
+    @Test
+    void describesUsage() {
+        ResourceUsage usage = new ResourceUsage(4096, OptionalLong.of(2_097_152), 1, Duration.ofMillis(1234),
+                Duration.ofNanos(5_000_000), 3, 7, 8192, 512);
+
+        assertThat(Run.describe(usage)).isEqualTo("usage: memory peak 2097152 bytes, cpu user 1.234 s, system 0.005 s,"
+                + " pids limit hits 7, oom kills 1, io read 8192 bytes, written 512 bytes");
+        assertThat(Run.describe(new ResourceUsage(0, OptionalLong.empty(), 0, Duration.ZERO, Duration.ofSeconds(61),
+                0, 0, 0, 0))).isEqualTo("usage: memory peak unknown, cpu user 0.000 s, system 61.000 s,"
+                        + " pids limit hits 0, oom kills 0, io read 0 bytes, written 0 bytes");
+    }
+
+    @Test
+    void usageWithoutACgroupSaysSo() {
+        int status = run("--usage", "--stdin", "/dev/null", "--", "/bin/sh", "-c", "exit 4");
+
+        assertThat(status).isEqualTo(4);
+        assertThat(err()).isEqualTo("isolation-run: no usage to report: the program had no cgroup of its own"
+                + " (any resource limit or --cgroup gives it one)\n");
+    }
+
+    private static final String USAGE_LINE = "isolation-run: usage: memory peak ([0-9]+ bytes|unknown), cpu user"
+            + " [0-9]+\\.[0-9]{3} s, system [0-9]+\\.[0-9]{3} s, pids limit hits 0, oom kills 0, io read [0-9]+ bytes,"
+            + " written [0-9]+ bytes\n";
+
+    @Test
+    void aPidsLimitWithUsagePrintsTheUsageLineAtExit() {
+        assumeTrue(root() || cgroupV2(), "root on cgroup v1, or any user on cgroup v2");
+
+        int status = run("--unshare-all", "--pids", "32", "--usage", "--outcome", "--stdin", "/dev/null", "--",
+                "/bin/sh", "-c", "echo hello > /dev/null; exit 3");
+
+        assertThat(status).as("stderr: %s", err()).isEqualTo(3);
+        assertThat(err()).startsWith("isolation-run: exited with code 3\n");
+        assertThat(err().substring("isolation-run: exited with code 3\n".length())).matches(USAGE_LINE);
+    }
+
+    @Test
+    void aPidsLimitWithoutRootOnCgroupV1ExitsWith125ForWantOfDelegation() {
+        assumeTrue(!root() && !cgroupV2(), "not root, on cgroup v1");
+
+        int status = run("--unshare-all", "--pids", "32", "--usage", "--stdin", "/dev/null", "--", "/bin/true");
+
+        assertThat(status).as("stderr: %s", err()).isEqualTo(125);
+        assertThat(err()).startsWith("isolation-run: ").contains("no delegation").doesNotContain("usage:");
+    }
+
+    @Test
+    void aProgramBeyondItsMemoryLimitIsKilledByTheOomKiller() throws IOException {
+        assumeTrue(root() || cgroupV2(), "root on cgroup v1, or any user on cgroup v2");
+        assumeTrue(Files.readAllLines(Path.of("/proc/swaps")).size() <= 1, "no swap: the limit cannot be swapped out");
+
+        int status = run("--unshare-all", "--memory", "16m", "--usage", "--outcome", "--stdin", "/dev/null", "--",
+                "/bin/sh", "-c", "x=$(head -c 200000000 /dev/zero | tr '\\0' a); echo ${#x}");
+
+        assertThat(status).as("stderr: %s", err()).isEqualTo(128 + 9);
+        assertThat(err()).startsWith("isolation-run: killed by the OOM killer (signal 9)\n"
+                + "isolation-run: usage: memory peak ").containsPattern("oom kills [1-9]");
     }
 }
