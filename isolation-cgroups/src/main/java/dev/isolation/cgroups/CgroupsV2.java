@@ -2,6 +2,7 @@ package dev.isolation.cgroups;
 
 import java.io.IOException;
 import java.nio.file.DirectoryStream;
+import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
@@ -27,7 +28,8 @@ import java.util.function.Predicate;
  *       creating a group with any limit fails, naming the missing delegation;</li>
  *   <li>else (nothing writable) every create fails, saying so.</li>
  * </ul>
- * {@link #under(Path)} takes the parent explicitly.
+ * {@link #under(Path)} takes the parent explicitly; {@link #movingJvmIntoLeaf} moves the JVM into a leaf of
+ * its own (delegated) cgroup and makes groups beside it.
  *
  * <p><b>Limits.</b> Applied in a fixed order: cpuset, memory, cpu, pids, io. A limit whose controller the parent
  * cannot give fails before anything is made, naming the limit, the controller and why. memory.oom.group is set
@@ -38,6 +40,9 @@ public final class CgroupsV2 implements CgroupManager {
     /** The controllers in the order their limits are applied. */
     static final List<V2Controller> CONTROLLERS =
             List.of(new V2Cpuset(), new V2Memory(), new V2Cpu(), new V2Pids(), new V2Io());
+
+    /** The leaf {@link #movingJvmIntoLeaf} moves the JVM into. */
+    static final String JVM_LEAF = "jvm";
 
     private final V2Parent parent;
 
@@ -57,6 +62,34 @@ public final class CgroupsV2 implements CgroupManager {
                 + " in " + CgroupTopology.PROC_SELF_CGROUP + ") is not visible under the cgroup2 mount " + mount
                 + ": pass a parent with CgroupsV2.under(path)"));
         return forProcess(mount, own, Files::isWritable, currentUid());
+    }
+
+    /**
+     * For a JVM whose own cgroup is delegated to it (systemd's {@code Delegate=yes}): moves the JVM (all its
+     * threads) into the leaf {@code <own>/jvm}, enables the controllers in its own cgroup and makes groups there,
+     * beside the leaf. This is the one way here that moves the JVM, so it is asked for by name. Processes other
+     * than the JVM left in its cgroup (e.g. a wrapper shell) keep the controllers from being enabled; limits then
+     * fail naming that. A JVM in the root cgroup is not moved: this is then {@link #forThisProcess}.
+     */
+    public static CgroupsV2 movingJvmIntoLeaf(CgroupTopology topology) throws IOException {
+        Path mount = topology.unifiedMountPoint().orElseThrow(() -> new IOException(
+                "no cgroup2 mount in " + CgroupTopology.PROC_SELF_MOUNTINFO + ": cgroup v2 is not available"));
+        Path own = topology.ownUnifiedDirectory().orElseThrow(() -> new IOException("this process's cgroup v2"
+                + " group is not visible under the cgroup2 mount " + mount));
+        if (own.equals(mount)) {
+            return forProcess(mount, own, Files::isWritable, currentUid());
+        }
+        Path leaf = own.resolve(JVM_LEAF);
+        try {
+            Files.createDirectory(leaf);
+        } catch (FileAlreadyExistsException e) {
+            // a leaf made before: reuse it
+        } catch (IOException e) {
+            throw new IOException("cannot create the JVM's leaf cgroup " + leaf + ": " + V2Files.reason(e)
+                    + " (is the JVM's cgroup delegated to uid " + currentUid() + "?)", e);
+        }
+        new V2Group(leaf).addProcess(ProcessHandle.current().pid());
+        return under(own);
     }
 
     /** {@link #forThisProcess} with the JVM's group, the writability test and the uid given (tests). */

@@ -70,7 +70,10 @@ public final class ResourceLimits {
         return memoryHigh;
     }
 
-    /** memory.oom.group (v2): the OOM killer ends the whole group rather than one process. */
+    /**
+     * memory.oom.group (v2): the OOM killer ends the whole group rather than one process. cgroup v1 has no
+     * equivalent: there the setting is ignored and the OOM killer picks one process ("where the kernel allows").
+     */
     public boolean oomKillsWholeGroup() {
         return oomKillsWholeGroup;
     }

@@ -48,7 +48,8 @@ final class V1Cpu {
                     "a quota needs cpu.cfs_quota_us of at least 1000 and within what the parent group allows");
         }
         if (limits.cpuWeight().isPresent()) {
-            V1Files.write("cpuWeight", cpuDir.resolve(SHARES), Long.toString(sharesForWeight(limits.cpuWeight().getAsInt())));
+            long shares = sharesForWeight(limits.cpuWeight().getAsInt());
+            V1Files.write("cpuWeight", cpuDir.resolve(SHARES), Long.toString(shares));
         }
     }
 

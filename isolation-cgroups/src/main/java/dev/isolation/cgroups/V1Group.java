@@ -82,8 +82,8 @@ final class V1Group implements Cgroup {
     /** The pids in the freezer hierarchy's cgroup.procs (every hierarchy holds the same ones), ascending. */
     @Override
     public List<Long> processes() throws IOException {
-        Path dir = directory("freezer").orElse(directories.get(0));
-        return List.copyOf(new TreeSet<>(ControlFiles.readPids(dir)));
+        Optional<Path> dir = directory("freezer").or(() -> directories.stream().findFirst());
+        return dir.isEmpty() ? List.of() : List.copyOf(new TreeSet<>(ControlFiles.readPids(dir.get())));
     }
 
     /** Reads the usage files; a file this kernel or group lacks counts as 0 (the memory peak as empty). */
@@ -216,6 +216,18 @@ final class V1Group implements Cgroup {
         if (removed) {
             return;
         }
+        try {
+            removeDirectories();
+        } catch (IOException e) {
+            if (directories.stream().anyMatch(Files::exists)) {
+                throw e;
+            }
+            // removed meanwhile by someone else, e.g. the removeStale of another JVM
+        }
+        removed = true;
+    }
+
+    private void removeDirectories() throws IOException {
         if (!pidsOfSubtree().isEmpty()) {
             killAll();
         }
@@ -238,7 +250,6 @@ final class V1Group implements Cgroup {
         if (failure != null) {
             throw failure;
         }
-        removed = true;
     }
 
     @Override

@@ -105,8 +105,8 @@ final class V2Parent {
         String why = inRoot ? holderProblem.replaceFirst("^its parent", "the root cgroup")
                 : "the JVM's cgroup " + relative(mount, own) + " holds processes, so its children cannot get"
                         + " controllers (cgroup v2 no-internal-processes rule), and " + holderProblem
-                        + ": run the JVM in a delegated cgroup (systemd-run --user -p Delegate=yes ...) or pass a"
-                        + " parent with CgroupsV2.under(path)";
+                        + ": run the JVM in a delegated cgroup (systemd-run --user -p Delegate=yes ...) and use"
+                        + " CgroupsV2.movingJvmIntoLeaf, or pass a parent with CgroupsV2.under(path)";
         if (!inRoot && writable.test(own)) {
             Map<String, String> missing = new TreeMap<>();
             for (String controller : WANTED) {

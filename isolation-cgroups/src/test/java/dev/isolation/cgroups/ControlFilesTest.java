@@ -86,7 +86,8 @@ class ControlFilesTest {
         long start = System.nanoTime();
         assertThatThrownBy(() -> ControlFiles.removeDirectory(group, Duration.ofMillis(100)))
                 .hasMessageStartingWith("cannot remove the group directory " + group + " after 100 ms: ");
-        assertThat(Duration.ofNanos(System.nanoTime() - start)).isBetween(Duration.ofMillis(100), Duration.ofSeconds(2));
+        assertThat(Duration.ofNanos(System.nanoTime() - start))
+                .isBetween(Duration.ofMillis(100), Duration.ofSeconds(2));
         assertThat(group.resolve("cgroup.procs")).exists();
     }
 }

@@ -273,10 +273,11 @@ class V1CgroupsTest {
     void killAllReachesADoubleForkedProcessInItsOwnSession() throws Exception {
         Cgroup group = create(ResourceLimits.none());
         Process shell = startIn(group, "(setsid sleep 1000 &); sleep 1000");
-        await("three processes", Duration.ofSeconds(5), () -> processesOf(group).size() >= 3);
+        // sh, its sleep, and the setsid sleep in a session of its own whose parent has exited
+        await("a second session", Duration.ofSeconds(5),
+                () -> processesOf(group).stream().map(V1CgroupsTest::session).distinct().count() >= 2);
         List<Long> pids = group.processes();
-        long sessions = pids.stream().map(V1CgroupsTest::session).distinct().count();
-        assertThat(sessions).as("the setsid sleep has a session of its own").isGreaterThanOrEqualTo(2);
+        assertThat(pids).hasSizeGreaterThanOrEqualTo(3);
 
         group.killAll();
         assertThat(group.processes()).isEmpty();
@@ -383,7 +384,9 @@ class V1CgroupsTest {
         assertThatThrownBy(() -> create(ResourceLimits.builder().memoryMax(64 * MIB).cpusetCpus("63").build()))
                 .isInstanceOf(IOException.class)
                 .hasMessageStartingWith("cpusetCpus: cannot write \"63\" to " + manager.parents().get("cpuset"))
-                .hasMessageContaining("cpuset.cpus: Invalid argument (the parent ");
+                .hasMessageContaining("cpuset.cpus: ")
+                .hasMessageEndingWith("(the parent " + manager.parents().get("cpuset") + " allows \""
+                        + read(manager.parents().get("cpuset").resolve("cpuset.cpus")) + "\")");
         assertThat(ownLabelledDirectories()).isEqualTo(before);
     }
 
@@ -420,34 +423,21 @@ class V1CgroupsTest {
         assertThat(manager.removeStale()).isZero();
     }
 
+    /** Direct I/O goes to the block layer in the writer's group (buffered writes would be the flusher's). */
     @Test
-    void directReadsFromADiskAreMetered() throws Exception {
+    void directIoIsMetered() throws Exception {
+        long dev = ((Number) Files.getAttribute(tmp, "unix:dev")).longValue();
+        long major = ((dev >> 8) & 0xfff) | ((dev >>> 32) & ~0xfffL);
+        assumeThat(major).as("the temporary directory is on a block device").isNotZero();
         Cgroup group = create(ResourceLimits.none());
         assumeThat(((V1Group) group).directory("blkio")).isPresent();
-        Path disk = aDisk();
-        Process process = startIn(group, "exec dd if=" + disk + " of=/dev/null bs=1M count=4 iflag=direct");
+        Path file = tmp.resolve("direct");
+        Process process = startIn(group, "dd if=/dev/zero of=" + file + " bs=1M count=4 oflag=direct"
+                + " && exec dd if=" + file + " of=/dev/null bs=1M iflag=direct");
         assertThat(process.waitFor(30, TimeUnit.SECONDS)).isTrue();
         assertThat(process.exitValue()).isZero();
-        assertThat(group.usage().ioReadBytes()).isGreaterThanOrEqualTo(4 * MIB);
-    }
-
-    /** A block device that is neither a loop device nor a RAM disk, with 4 MiB to read. */
-    private static Path aDisk() throws IOException {
-        List<Path> devices;
-        try (var entries = Files.list(Path.of("/sys/dev/block"))) {
-            devices = entries.sorted().toList();
-        }
-        for (Path device : devices) {
-            String uevent = Files.readString(device.resolve("uevent"));
-            String name = uevent.lines().filter(line -> line.startsWith("DEVNAME="))
-                    .map(line -> line.substring("DEVNAME=".length())).findFirst().orElse("");
-            Path node = Path.of("/dev", name);
-            long sectors = Long.parseLong(read(device.resolve("size")));
-            if (!name.isEmpty() && !name.matches("(loop|zram|ram).*") && sectors * 512 >= 4 * MIB
-                    && Files.isReadable(node)) {
-                return node;
-            }
-        }
-        return Assumptions.abort("no readable disk among " + devices);
+        ResourceUsage usage = group.usage();
+        assertThat(usage.ioReadBytes()).isGreaterThanOrEqualTo(4 * MIB);
+        assertThat(usage.ioWriteBytes()).isGreaterThanOrEqualTo(4 * MIB);
     }
 }

@@ -25,7 +25,7 @@ class V1ConversionsTest {
         void cpuWeightBecomesSharesLinearlyEndToEnd() {
             assertThat(V1Cpu.sharesForWeight(1)).isEqualTo(2);
             assertThat(V1Cpu.sharesForWeight(100)).isEqualTo(2597);
-            assertThat(V1Cpu.sharesForWeight(5000)).isEqualTo(131_058);
+            assertThat(V1Cpu.sharesForWeight(5000)).isEqualTo(131_059);
             assertThat(V1Cpu.sharesForWeight(10_000)).isEqualTo(262_144);
             long previous = 0;
             for (int weight = 1; weight <= 10_000; weight++) {

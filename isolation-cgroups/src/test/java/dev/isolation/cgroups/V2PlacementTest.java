@@ -61,7 +61,8 @@ class V2PlacementTest {
                         + " and cannot be: the JVM's cgroup /user.slice/app.scope holds processes, so its children"
                         + " cannot get controllers (cgroup v2 no-internal-processes rule), and its parent " + slice
                         + " is not writable by uid 1000: run the JVM in a delegated cgroup (systemd-run --user -p"
-                        + " Delegate=yes ...) or pass a parent with CgroupsV2.under(path)");
+                        + " Delegate=yes ...) and use CgroupsV2.movingJvmIntoLeaf, or pass a parent with"
+                        + " CgroupsV2.under(path)");
 
         try (Cgroup metering = manager.create(ResourceLimits.none())) {
             assertThat(metering.directories()).containsExactly(own.resolve(metering.name()));
