@@ -51,17 +51,12 @@ public final class CgroupsV2 implements CgroupManager {
     }
 
     /**
-     * The manager for this JVM, placed as the class comment says. Fails only when there is no cgroup2 mount or
-     * this process has no group in it; a parent that cannot be used makes {@link #create} fail with the reason.
+     * The manager for this JVM, placed as the class comment says: creates the dedicated {@code isolation} group
+     * and enables controllers now, but never moves the JVM. Fails only when there is no cgroup2 mount or this
+     * process has no group in it; a parent that cannot be used makes {@link #create} fail with the reason.
      */
     public static CgroupsV2 forThisProcess(CgroupTopology topology) throws IOException {
-        Path mount = topology.unifiedMountPoint().orElseThrow(() -> new IOException(
-                "no cgroup2 mount in " + CgroupTopology.PROC_SELF_MOUNTINFO + ": cgroup v2 is not available"));
-        Path own = topology.ownUnifiedDirectory().orElseThrow(() -> new IOException("this process's cgroup v2"
-                + " group (" + topology.unifiedPath().map(p -> "\"0::" + p + "\"").orElse("no \"0::\" line")
-                + " in " + CgroupTopology.PROC_SELF_CGROUP + ") is not visible under the cgroup2 mount " + mount
-                + ": pass a parent with CgroupsV2.under(path)"));
-        return forProcess(mount, own, Files::isWritable, currentUid());
+        return forProcess(mount(topology), ownGroup(topology), Files::isWritable, currentUid());
     }
 
     /**
@@ -72,10 +67,8 @@ public final class CgroupsV2 implements CgroupManager {
      * fail naming that. A JVM in the root cgroup is not moved: this is then {@link #forThisProcess}.
      */
     public static CgroupsV2 movingJvmIntoLeaf(CgroupTopology topology) throws IOException {
-        Path mount = topology.unifiedMountPoint().orElseThrow(() -> new IOException(
-                "no cgroup2 mount in " + CgroupTopology.PROC_SELF_MOUNTINFO + ": cgroup v2 is not available"));
-        Path own = topology.ownUnifiedDirectory().orElseThrow(() -> new IOException("this process's cgroup v2"
-                + " group is not visible under the cgroup2 mount " + mount));
+        Path mount = mount(topology);
+        Path own = ownGroup(topology);
         if (own.equals(mount)) {
             return forProcess(mount, own, Files::isWritable, currentUid());
         }
@@ -90,6 +83,18 @@ public final class CgroupsV2 implements CgroupManager {
         }
         new V2Group(leaf).addProcess(ProcessHandle.current().pid());
         return under(own);
+    }
+
+    private static Path mount(CgroupTopology topology) throws IOException {
+        return topology.unifiedMountPoint().orElseThrow(() -> new IOException(
+                "no cgroup2 mount in " + CgroupTopology.PROC_SELF_MOUNTINFO + ": cgroup v2 is not available"));
+    }
+
+    private static Path ownGroup(CgroupTopology topology) throws IOException {
+        return topology.ownUnifiedDirectory().orElseThrow(() -> new IOException("this process's cgroup v2 group ("
+                + topology.unifiedPath().map(p -> "\"0::" + p + "\"").orElse("no \"0::\" line") + " in "
+                + CgroupTopology.PROC_SELF_CGROUP + ") is not visible under the cgroup2 mount "
+                + topology.unifiedMountPoint().orElseThrow() + ": pass a parent with CgroupsV2.under(path)"));
     }
 
     /** {@link #forThisProcess} with the JVM's group, the writability test and the uid given (tests). */

@@ -125,12 +125,16 @@ final class V2Group implements Cgroup {
 
     /**
      * killAll before Linux 5.14 (no cgroup.kill): freezes the group so that nothing forks, SIGKILLs each of its
-     * processes (a fatal signal reaches a frozen process), thaws it and waits until it is empty.
+     * processes (a fatal signal reaches a frozen process), thaws it and waits until it is empty. Before Linux 5.2
+     * (no cgroup.freeze either) it kills in rounds until nothing is left to kill.
      */
     void killByFreezing() throws IOException {
-        freeze();
+        boolean canFreeze = Files.exists(directory.resolve(FREEZE));
+        if (canFreeze) {
+            freeze();
+        }
         try {
-            for (int round = 0; round < 3; round++) {
+            for (int round = 0; round < (canFreeze ? 3 : 100); round++) {
                 List<Long> pids = processes();
                 if (pids.isEmpty()) {
                     break;
@@ -138,9 +142,14 @@ final class V2Group implements Cgroup {
                 for (long pid : pids) {
                     ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly);
                 }
+                if (!canFreeze) {
+                    sleep(10);
+                }
             }
         } finally {
-            thaw();
+            if (canFreeze) {
+                thaw();
+            }
         }
         awaitEvent("populated", 0, "killAll");
     }

@@ -55,6 +55,30 @@ class V2CgroupTest {
         assertThat(manager.controllers()).contains("cpuset", "cpu", "io", "memory", "pids", "freezer");
     }
 
+    /** As under systemd's Delegate=yes: the JVM sits in a non-root cgroup of its own, which it may manage. */
+    @Test
+    void movingTheJvmIntoALeafLetsItsOwnCgroupGiveControllers() throws Exception {
+        Path mount = CgroupTopology.detect().unifiedMountPoint().orElseThrow();
+        long jvm = ProcessHandle.current().pid();
+        try (Cgroup delegated = manager.create(ResourceLimits.none())) {
+            Path own = delegated.directories().get(0);
+            delegated.addProcess(jvm);
+            try {
+                CgroupsV2 inOwn = CgroupsV2.movingJvmIntoLeaf(CgroupTopology.detect());
+
+                assertThat(CgroupTopology.detect().ownUnifiedDirectory()).contains(own.resolve("jvm"));
+                assertThat(inOwn.parent()).contains(own);
+                assertThat(inOwn.controllers()).contains("memory", "pids");
+                try (Cgroup limited = inOwn.create(ResourceLimits.builder().memoryMax(64 * MIB).pidsMax(16).build())) {
+                    assertThat(limited.directories().get(0).getParent()).isEqualTo(own);
+                    assertThat(read(limited.directories().get(0), "memory.max")).isEqualTo("67108864");
+                }
+            } finally {
+                Files.writeString(mount.resolve("cgroup.procs"), Long.toString(jvm)); // back to the root
+            }
+        }
+    }
+
     @Test
     void limitsAreWrittenInTheKernelsFormat() throws IOException {
         ResourceLimits limits = ResourceLimits.builder().memoryMax(256 * MIB).memoryHigh(128 * MIB).memorySwapMax(0)
@@ -197,6 +221,18 @@ class V2CgroupTest {
         group.remove();
         group.close();
         assertThatThrownBy(group::processes).isInstanceOf(IOException.class).hasMessageContaining(dir.toString());
+    }
+
+    @Test
+    void removeKillsAFrozenGroup() throws Exception {
+        Cgroup group = manager.create(ResourceLimits.none());
+        Process sleeper = startIn(group, "exec sleep 600");
+        group.freeze();
+
+        group.remove();
+
+        assertThat(group.directories().get(0)).doesNotExist();
+        assertThat(sleeper.waitFor(PATIENCE.toSeconds(), TimeUnit.SECONDS)).isTrue();
     }
 
     @Test

@@ -26,7 +26,13 @@ final class SandboxCgroups {
                 current = manager;
                 if (current == null) {
                     current = CgroupManager.detect();
-                    current.removeStale();
+                    try {
+                        current.removeStale();
+                    } catch (IOException e) {
+                        // a group that cannot be removed now must not stop every sandbox; the next JVM tries again
+                        System.getLogger(SandboxCgroups.class.getName()).log(System.Logger.Level.WARNING,
+                                "could not remove every cgroup left by JVMs that are gone: " + e.getMessage());
+                    }
                     manager = current;
                 }
             }
