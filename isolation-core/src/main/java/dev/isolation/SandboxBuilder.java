@@ -1,5 +1,6 @@
 package dev.isolation;
 
+import dev.isolation.cgroups.CgroupManager;
 import dev.isolation.cgroups.ResourceLimits;
 import dev.isolation.fs.FilesystemSpec;
 import dev.isolation.fs.image.OciImage;
@@ -42,6 +43,7 @@ public final class SandboxBuilder {
     OciImage image;
     UserIdentity user;
     ResourceLimits limits;
+    CgroupManager cgroups;
     Redirect input = Redirect.PIPE;
     Redirect output = Redirect.PIPE;
     Redirect error = Redirect.PIPE;
@@ -60,6 +62,7 @@ public final class SandboxBuilder {
         filesystem = spec.filesystem().orElse(null);
         user = spec.user().orElse(null);
         limits = spec.limits().orElse(null);
+        cgroups = spec.cgroupManager().orElse(null);
         environment.putAll(spec.environment());
         input = spec.redirectInput();
         output = spec.redirectOutput();
@@ -207,6 +210,15 @@ public final class SandboxBuilder {
         return this;
     }
 
+    /**
+     * Where the sandbox's cgroup is created: e.g. {@code CgroupsV2.under(parent)} for a delegated subtree.
+     * Without one, {@link CgroupManager#detect()} picks a safe place (see the README).
+     */
+    public SandboxBuilder cgroupManager(CgroupManager manager) {
+        this.cgroups = Objects.requireNonNull(manager, "cgroupManager");
+        return this;
+    }
+
     /** Shorthand for a memory limit in bytes (at least {@value ResourceLimits#MIN_MEMORY_BYTES}); see {@link #limits}. */
     public SandboxBuilder memory(long maxBytes) {
         return editLimits(b -> b.memoryMax(maxBytes));
@@ -338,6 +350,10 @@ public final class SandboxBuilder {
             throw new InvalidSandboxSpecException(uidMappings.isEmpty() ? "gidMapping" : "uidMapping",
                     "needs a user namespace: add userNamespace()");
         }
+        if (cgroups != null && limits == null) {
+            throw new InvalidSandboxSpecException("cgroupManager", "is set but the sandbox has no cgroup: give it"
+                    + " limits (ResourceLimits.none() for metering only)");
+        }
         requireDisjoint("uidMapping", uidMappings);
         requireDisjoint("gidMapping", gidMappings);
         UserIdentity effectiveUser = user != null ? user : defaults.user().orElse(null);
@@ -359,7 +375,7 @@ public final class SandboxBuilder {
         env.putIfAbsent("PATH", DEFAULT_PATH);
         String effectiveDirectory = directory != null ? directory : defaults.workingDirectory().orElse(null);
         return new SandboxSpec(this, effectiveCommand, effectiveHostname, uids, gids, env, effectiveFilesystem,
-                effectiveDirectory, effectiveUser, limits);
+                effectiveDirectory, effectiveUser, limits, cgroups);
     }
 
     /** Builds the spec and starts it: {@code build().start()}. */

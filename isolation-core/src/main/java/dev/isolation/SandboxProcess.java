@@ -134,6 +134,17 @@ public final class SandboxProcess extends Process {
         }
     }
 
+    /** Waits for the program to end; returns how it ended and what its sandbox used. */
+    public SandboxResult waitForResult() throws InterruptedException {
+        Outcome ended = waitForOutcome();
+        return new SandboxResult(ended, Optional.ofNullable(finalUsage));
+    }
+
+    /** Completes with the outcome and final usage when the sandbox has ended. */
+    public CompletableFuture<SandboxResult> result() {
+        return outcome.thenApply(ended -> new SandboxResult(ended, Optional.ofNullable(finalUsage)));
+    }
+
     /** Completes with the outcome when the sandbox has ended. */
     public CompletableFuture<Outcome> outcome() {
         return outcome.copy();

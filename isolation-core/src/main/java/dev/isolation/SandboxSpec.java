@@ -1,5 +1,6 @@
 package dev.isolation;
 
+import dev.isolation.cgroups.CgroupManager;
 import dev.isolation.cgroups.ResourceLimits;
 import dev.isolation.fs.FilesystemSpec;
 import java.lang.ProcessBuilder.Redirect;
@@ -26,6 +27,7 @@ public final class SandboxSpec {
     private final FilesystemSpec filesystem;
     private final UserIdentity user;
     private final ResourceLimits limits;
+    private final CgroupManager cgroupManager;
     private final Redirect input;
     private final Redirect output;
     private final Redirect error;
@@ -33,7 +35,7 @@ public final class SandboxSpec {
 
     SandboxSpec(SandboxBuilder builder, List<String> command, String hostname, List<IdMapping> uidMappings,
             List<IdMapping> gidMappings, Map<String, String> environment, FilesystemSpec filesystem, String directory,
-            UserIdentity user, ResourceLimits limits) {
+            UserIdentity user, ResourceLimits limits, CgroupManager cgroupManager) {
         this.command = List.copyOf(command);
         this.namespaces = Collections.unmodifiableSet(EnumSet.copyOf(builder.namespaces));
         this.hostname = hostname;
@@ -42,6 +44,7 @@ public final class SandboxSpec {
         this.directory = directory;
         this.user = user;
         this.limits = limits;
+        this.cgroupManager = cgroupManager;
         this.environment = Collections.unmodifiableMap(new LinkedHashMap<>(environment));
         this.filesystem = filesystem;
         this.input = builder.input;
@@ -97,6 +100,11 @@ public final class SandboxSpec {
     /** The limits of the sandbox's own cgroup; empty: no cgroup of its own. */
     public Optional<ResourceLimits> limits() {
         return Optional.ofNullable(limits);
+    }
+
+    /** Where the sandbox's cgroup is created; empty: the detected default. */
+    public Optional<CgroupManager> cgroupManager() {
+        return Optional.ofNullable(cgroupManager);
     }
 
     /** The ids the program runs as; empty: the caller's (root inside a user namespace). */

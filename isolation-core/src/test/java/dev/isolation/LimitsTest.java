@@ -46,7 +46,9 @@ class LimitsTest {
         SandboxProcess process = Sandbox.builder().allNamespaces().memory(64 * MIB)
                 .command("/bin/dd", "if=/dev/zero", "of=/dev/null", "bs=100M", "count=1").start();
         assertThat(process.waitForOutcome()).isEqualTo(new Outcome.OutOfMemory(9));
-        assertThat(process.resourceUsage().orElseThrow().oomKills()).isGreaterThanOrEqualTo(1);
+        SandboxResult result = process.waitForResult();
+        assertThat(result.outOfMemory()).isTrue();
+        assertThat(result.usage().orElseThrow().oomKills()).isGreaterThanOrEqualTo(1);
         assertThat(Runtime.getRuntime().freeMemory()).as("the JVM is untouched").isPositive();
     }
 
@@ -67,8 +69,9 @@ class LimitsTest {
                 .command("/bin/sh", "-c", "i=0; while [ $i -lt 100 ]; do sleep 2 & i=$((i+1)); done; wait").start();
         process.getInputStream().transferTo(java.io.OutputStream.nullOutputStream());
         process.waitFor();
-        ResourceUsage usage = process.resourceUsage().orElseThrow();
-        assertThat(usage.pidsLimitHits()).isPositive();
+        SandboxResult result = process.waitForResult();
+        assertThat(result.pidsLimitHit()).as("the result says the pids limit stopped a fork").isTrue();
+        assertThat(result.usage().orElseThrow().pidsCurrent()).isLessThanOrEqualTo(32);
     }
 
     @Test
@@ -148,6 +151,20 @@ class LimitsTest {
         assertThat(manager.removeStale()).isGreaterThanOrEqualTo(1);
         assertThat(orphans.stream().filter(Files::exists)).isEmpty();
         assertThat(manager.removeStale()).as("a second cleanup finds nothing").isZero();
+    }
+
+    @Test
+    void aCallerChosenManagerPlacesTheGroup() throws Exception {
+        assumeGroupsCanBeCreated();
+        List<Path> before = ownGroups();
+        SandboxProcess process = Sandbox.builder().allNamespaces().limits(ResourceLimits.none())
+                .cgroupManager(CgroupManager.detect()).command("/bin/sh", "-c", "read line").start();
+        assertThat(ownGroups()).hasSize(before.size() + 1);
+        process.getOutputStream().close();
+        process.waitFor();
+        assertThat(ownGroups()).isEqualTo(before);
+        assertThatThrownBy(() -> Sandbox.builder().cgroupManager(CgroupManager.detect()).command("/bin/true").build())
+                .isInstanceOf(InvalidSandboxSpecException.class).hasMessageStartingWith("cgroupManager:");
     }
 
     @Test

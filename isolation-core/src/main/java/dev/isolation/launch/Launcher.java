@@ -39,7 +39,10 @@ public final class Launcher {
                 : null;
         Cgroup cgroup = null;
         try {
-            cgroup = spec.limits().isPresent() ? SandboxCgroups.create(spec.limits().get()) : null;
+            if (spec.limits().isPresent()) {
+                cgroup = spec.cgroupManager().isPresent() ? spec.cgroupManager().get().create(spec.limits().get())
+                        : SandboxCgroups.create(spec.limits().get());
+            }
             return start(spec, helper, filesystem, cgroup);
         } catch (IOException | RuntimeException e) {
             if (filesystem != null) {
