@@ -40,7 +40,11 @@ enum op_type {
     OP_IDENTITY = 17,    /* num0 uid, num1 gid, str0 "clear-groups" to drop supplementary groups: become them */
     OP_JOIN_CGROUP = 18, /* str0: a cgroup.procs file; the helper writes the child's pid before it runs anything */
     OP_UNSHARE = 19,     /* num0: CLONE_NEW* flags to unshare in the child (the cgroup namespace, once it joined) */
-    OP_MAX = 20
+    OP_CAPABILITIES = 20, /* num0: the capabilities kept (bounding, permitted, effective, inheritable), num1: ambient */
+    OP_RLIMIT = 21,      /* num0: resource; str0 soft, str1 hard: decimal or "unlimited" */
+    OP_NO_NEW_PRIVS = 22, /* no arguments */
+    OP_SECCOMP = 23,     /* str0: the filter, struct sock_filter[] in hex; installed last, just before exec */
+    OP_MAX = 24
 };
 
 /* What OP_MOUNT_IN_ROOT creates when its target is missing. */
@@ -86,6 +90,9 @@ const char *op_name(uint32_t type);
 int op_run_setup(const struct op *op);
 int op_run_parent(const struct op *op, pid_t child);
 int op_run_program(const struct op *op);
+
+/* security.c */
+int security_op(const struct op *op);
 
 /* root.c */
 int root_op(const struct op *op);

@@ -10,6 +10,7 @@
 #include <sched.h>
 #include <sys/mount.h>
 #include <grp.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -26,14 +27,15 @@ static const char *const OP_NAMES[OP_MAX] = {
     [OP_ROOT] = "root",           [OP_MOUNT_IN_ROOT] = "mount", [OP_MKDIR_IN_ROOT] = "mkdir",
     [OP_SYMLINK_IN_ROOT] = "symlink", [OP_READONLY_IN_ROOT] = "read-only", [OP_PIVOT_ROOT] = "pivot_root",
     [OP_LOCK_MOUNTS] = "lock-mounts", [OP_IDENTITY] = "identity", [OP_JOIN_CGROUP] = "cgroup",
-    [OP_UNSHARE] = "unshare",
+    [OP_UNSHARE] = "unshare",     [OP_CAPABILITIES] = "capabilities", [OP_RLIMIT] = "rlimit",
+    [OP_NO_NEW_PRIVS] = "no_new_privs", [OP_SECCOMP] = "seccomp",
 };
 
 /* How many strings each operation needs at least; the helper indexes them without further checks. */
 static const uint32_t MIN_STRINGS[OP_MAX] = {
     [OP_UID_MAP] = 1, [OP_GID_MAP] = 1, [OP_SETGROUPS] = 1, [OP_HOSTNAME] = 1, [OP_MOUNT] = 4, [OP_CHDIR] = 1,
     [OP_EXEC] = 3,    [OP_ROOT] = 4,    [OP_MOUNT_IN_ROOT] = 4, [OP_MKDIR_IN_ROOT] = 1, [OP_SYMLINK_IN_ROOT] = 2,
-    [OP_READONLY_IN_ROOT] = 1, [OP_IDENTITY] = 1, [OP_JOIN_CGROUP] = 1,
+    [OP_READONLY_IN_ROOT] = 1, [OP_IDENTITY] = 1, [OP_JOIN_CGROUP] = 1, [OP_RLIMIT] = 2, [OP_SECCOMP] = 1,
 };
 
 const char *op_name(uint32_t type) {
@@ -49,6 +51,10 @@ enum op_phase op_phase(uint32_t type) {
         return PHASE_PARENT;
     case OP_LOCK_MOUNTS:
     case OP_IDENTITY:
+    case OP_CAPABILITIES:
+    case OP_RLIMIT:
+    case OP_NO_NEW_PRIVS:
+    case OP_SECCOMP:
     case OP_CHDIR:
     case OP_EXEC:
         return PHASE_PROGRAM;
@@ -240,6 +246,8 @@ static int become(const struct op *op) {
     gid_t gid = (gid_t)op->num[1];
     if (strcmp(arg(op, 0), "clear-groups") == 0 && setgroups(0, NULL) < 0) return -1;
     if (getegid() != gid && setresgid(gid, gid, gid) < 0) return -1;
+    /* keep the permitted set across the uid change: the capabilities step sets every set explicitly next */
+    if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0) return -1;
     if (geteuid() != uid && setresuid(uid, uid, uid) < 0) return -1;
     return 0;
 }
@@ -248,6 +256,11 @@ int op_run_program(const struct op *op) {
     switch (op->type) {
     case OP_LOCK_MOUNTS: return lock_mounts();
     case OP_IDENTITY: return become(op);
+    case OP_CAPABILITIES:
+    case OP_RLIMIT:
+    case OP_NO_NEW_PRIVS:
+    case OP_SECCOMP:
+        return security_op(op);
     case OP_CHDIR: return chdir(arg(op, 0));
     case OP_EXEC: return exec_program(op);
     default: errno = EPROTO; return -1;

@@ -44,6 +44,10 @@ public final class SandboxBuilder {
     UserIdentity user;
     ResourceLimits limits;
     CgroupManager cgroups;
+    final EnumSet<Capability> addedCapabilities = EnumSet.noneOf(Capability.class);
+    final EnumSet<Capability> droppedCapabilities = EnumSet.noneOf(Capability.class);
+    boolean noNewPrivileges = true;
+    final Map<String, ResourceLimit> rlimits = new LinkedHashMap<>();
     Redirect input = Redirect.PIPE;
     Redirect output = Redirect.PIPE;
     Redirect error = Redirect.PIPE;
@@ -63,6 +67,9 @@ public final class SandboxBuilder {
         user = spec.user().orElse(null);
         limits = spec.limits().orElse(null);
         cgroups = spec.cgroupManager().orElse(null);
+        addedCapabilities.addAll(spec.capabilities());
+        noNewPrivileges = spec.noNewPrivileges();
+        spec.rlimits().forEach(limit -> rlimits.put(limit.name(), limit));
         environment.putAll(spec.environment());
         input = spec.redirectInput();
         output = spec.redirectOutput();
@@ -207,6 +214,42 @@ public final class SandboxBuilder {
      */
     public SandboxBuilder limits(ResourceLimits limits) {
         this.limits = Objects.requireNonNull(limits, "limits");
+        return this;
+    }
+
+    /**
+     * Capabilities the program keeps beyond the default (none for a non-root program; for root inside,
+     * {@link Capability#ROOT_DEFAULT}), by name with or without CAP_ ("NET_ADMIN", "CAP_SYS_PTRACE").
+     */
+    public SandboxBuilder addCapabilities(String... names) {
+        for (String name : names) {
+            Capability capability = Capability.named(name);
+            addedCapabilities.add(capability);
+            droppedCapabilities.remove(capability);
+        }
+        return this;
+    }
+
+    /** Capabilities the program does not get even if the default would give them. */
+    public SandboxBuilder dropCapabilities(String... names) {
+        for (String name : names) {
+            Capability capability = Capability.named(name);
+            droppedCapabilities.add(capability);
+            addedCapabilities.remove(capability);
+        }
+        return this;
+    }
+
+    /** no_new_privs (on by default): execve of a setuid or file-capability binary grants nothing. */
+    public SandboxBuilder noNewPrivileges(boolean on) {
+        noNewPrivileges = on;
+        return this;
+    }
+
+    /** A resource limit by name (nofile, nproc, core, fsize, cpu, as, stack, memlock, ...); core is 0 by default. */
+    public SandboxBuilder rlimit(String name, long soft, long hard) {
+        ResourceLimit limit = new ResourceLimit(name, soft, hard);
+        rlimits.put(limit.name(), limit);
         return this;
     }
 
@@ -374,8 +417,16 @@ public final class SandboxBuilder {
         env.putAll(environment);
         env.putIfAbsent("PATH", DEFAULT_PATH);
         String effectiveDirectory = directory != null ? directory : defaults.workingDirectory().orElse(null);
+        EnumSet<Capability> capabilities = effectiveUser == null || effectiveUser.isRoot()
+                ? EnumSet.copyOf(Capability.ROOT_DEFAULT) : EnumSet.noneOf(Capability.class);
+        capabilities.addAll(addedCapabilities);
+        capabilities.removeAll(droppedCapabilities);
+        Map<String, ResourceLimit> effectiveRlimits = new LinkedHashMap<>();
+        effectiveRlimits.put("core", new ResourceLimit("core", 0, 0)); // no core dumps unless asked
+        effectiveRlimits.putAll(rlimits);
         return new SandboxSpec(this, effectiveCommand, effectiveHostname, uids, gids, env, effectiveFilesystem,
-                effectiveDirectory, effectiveUser, limits, cgroups);
+                effectiveDirectory, effectiveUser, limits, cgroups, capabilities,
+                List.copyOf(effectiveRlimits.values()));
     }
 
     /** Builds the spec and starts it: {@code build().start()}. */

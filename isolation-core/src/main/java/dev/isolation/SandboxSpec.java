@@ -28,6 +28,9 @@ public final class SandboxSpec {
     private final UserIdentity user;
     private final ResourceLimits limits;
     private final CgroupManager cgroupManager;
+    private final Set<Capability> capabilities;
+    private final boolean noNewPrivileges;
+    private final List<ResourceLimit> rlimits;
     private final Redirect input;
     private final Redirect output;
     private final Redirect error;
@@ -35,7 +38,8 @@ public final class SandboxSpec {
 
     SandboxSpec(SandboxBuilder builder, List<String> command, String hostname, List<IdMapping> uidMappings,
             List<IdMapping> gidMappings, Map<String, String> environment, FilesystemSpec filesystem, String directory,
-            UserIdentity user, ResourceLimits limits, CgroupManager cgroupManager) {
+            UserIdentity user, ResourceLimits limits, CgroupManager cgroupManager, Set<Capability> capabilities,
+            List<ResourceLimit> rlimits) {
         this.command = List.copyOf(command);
         this.namespaces = Collections.unmodifiableSet(EnumSet.copyOf(builder.namespaces));
         this.hostname = hostname;
@@ -45,6 +49,10 @@ public final class SandboxSpec {
         this.user = user;
         this.limits = limits;
         this.cgroupManager = cgroupManager;
+        this.capabilities = Collections.unmodifiableSet(capabilities.isEmpty() ? EnumSet.noneOf(Capability.class)
+                : EnumSet.copyOf(capabilities));
+        this.noNewPrivileges = builder.noNewPrivileges;
+        this.rlimits = List.copyOf(rlimits);
         this.environment = Collections.unmodifiableMap(new LinkedHashMap<>(environment));
         this.filesystem = filesystem;
         this.input = builder.input;
@@ -100,6 +108,20 @@ public final class SandboxSpec {
     /** The limits of the sandbox's own cgroup; empty: no cgroup of its own. */
     public Optional<ResourceLimits> limits() {
         return Optional.ofNullable(limits);
+    }
+
+    /** The capabilities the program runs with (all five sets are set to exactly these before exec). */
+    public Set<Capability> capabilities() {
+        return capabilities;
+    }
+
+    public boolean noNewPrivileges() {
+        return noNewPrivileges;
+    }
+
+    /** The resource limits set before exec. */
+    public List<ResourceLimit> rlimits() {
+        return rlimits;
     }
 
     /** Where the sandbox's cgroup is created; empty: the detected default. */

@@ -120,7 +120,8 @@ class NamespaceIsolationTest {
     @Test
     void utsNamespaceHostnameDoesNotReachTheHost() {
         String hostBefore = Sandboxes.run("hostname").trim();
-        Sandboxes.Result result = Sandboxes.shell(Sandboxes.withNamespaces(Namespace.UTS),
+        // renaming needs CAP_SYS_ADMIN, which a sandbox does not keep by default
+        Sandboxes.Result result = Sandboxes.shell(Sandboxes.withNamespaces(Namespace.UTS).addCapabilities("SYS_ADMIN"),
                 "hostname; hostname renamed-inside && hostname");
         assertThat(result.lines()).containsExactly(SandboxBuilder.DEFAULT_HOSTNAME, "renamed-inside");
         assertThat(Sandboxes.run("hostname").trim()).isEqualTo(hostBefore);

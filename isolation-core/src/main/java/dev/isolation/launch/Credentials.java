@@ -10,6 +10,7 @@ import java.nio.file.Path;
 public final class Credentials {
     public static final int CAP_SETGID = 6;
     public static final int CAP_SETUID = 7;
+    public static final int CAP_SETPCAP = 8;
     public static final int CAP_SYS_ADMIN = 21;
 
     private static final Path STATUS = Path.of("/proc/self/status");

@@ -23,7 +23,11 @@ public enum OpType {
     LOCK_MOUNTS(16, "lock-mounts"),
     IDENTITY(17, "identity"),
     JOIN_CGROUP(18, "cgroup"),
-    UNSHARE(19, "unshare");
+    UNSHARE(19, "unshare"),
+    CAPABILITIES(20, "capabilities"),
+    RLIMIT(21, "rlimit"),
+    NO_NEW_PRIVS(22, "no_new_privs"),
+    SECCOMP(23, "seccomp");
 
     private final int wireCode;
     private final String stepName;

@@ -1,8 +1,11 @@
 package dev.isolation.launch;
 
+import dev.isolation.Capability;
 import dev.isolation.IdMapping;
 import dev.isolation.Namespace;
+import dev.isolation.ResourceLimit;
 import dev.isolation.SandboxSpec;
+import dev.isolation.UserIdentity;
 import dev.isolation.fs.FsStep;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -68,6 +71,20 @@ public final class PlanFactory {
         if (spec.has(Namespace.MOUNT) && spec.has(Namespace.USER)) {
             // root inside could otherwise remount a read-only bind writable: lock every mount's flags
             ops.add(Op.of(OpType.LOCK_MOUNTS, "/"));
+        }
+        if (spec.has(Namespace.USER) || Credentials.hasCapability(Credentials.CAP_SETPCAP)) {
+            // all five sets, explicitly; a non-root program keeps its capabilities only through the ambient set
+            long keep = Capability.mask(spec.capabilities());
+            boolean root = spec.user().map(UserIdentity::isRoot).orElse(spec.has(Namespace.USER)
+                    || Credentials.effectiveUid() == 0);
+            ops.add(new Op(OpType.CAPABILITIES, keep, root ? 0 : keep, List.of(), spec.capabilities().toString()));
+        }
+        for (ResourceLimit limit : spec.rlimits()) {
+            ops.add(new Op(OpType.RLIMIT, limit.resource(), 0,
+                    List.of(limit.wireValue(limit.soft()), limit.wireValue(limit.hard())), limit.name()));
+        }
+        if (spec.noNewPrivileges()) {
+            ops.add(new Op(OpType.NO_NEW_PRIVS, 0, 0, List.of(), "no_new_privs"));
         }
         spec.directory().ifPresent(dir -> ops.add(Op.of(OpType.CHDIR, dir, dir)));
         ops.add(exec(spec));

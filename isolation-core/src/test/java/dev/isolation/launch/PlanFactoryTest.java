@@ -28,7 +28,14 @@ class PlanFactoryTest {
         assertThat(plan.ops()).extracting(Op::type).containsExactly(
                 OpType.CLONE, OpType.SETGROUPS, OpType.UID_MAP, OpType.GID_MAP, OpType.JOIN_CGROUP, OpType.UNSHARE,
                 OpType.HOSTNAME, OpType.LOOPBACK_UP, OpType.MOUNT, OpType.ROOT, OpType.READONLY_IN_ROOT,
-                OpType.PIVOT_ROOT, OpType.LOCK_MOUNTS, OpType.CHDIR, OpType.EXEC);
+                OpType.PIVOT_ROOT, OpType.LOCK_MOUNTS, OpType.CAPABILITIES, OpType.RLIMIT, OpType.NO_NEW_PRIVS,
+                OpType.CHDIR, OpType.EXEC);
+        Op capabilities = plan.step(13);
+        assertThat(capabilities.num0()).as("root inside keeps the container default set")
+                .isEqualTo(dev.isolation.Capability.mask(dev.isolation.Capability.ROOT_DEFAULT));
+        assertThat(capabilities.num1()).as("root needs no ambient capabilities").isZero();
+        assertThat(plan.step(14).num0()).as("RLIMIT_CORE").isEqualTo(4);
+        assertThat(plan.step(14).strings()).containsExactly("0", "0");
         long allButCgroup = 0;
         for (Namespace namespace : Namespace.values()) {
             allButCgroup |= namespace == Namespace.CGROUP ? 0 : namespace.cloneFlag();
@@ -51,8 +58,8 @@ class PlanFactoryTest {
                 .uidMapping(new IdMapping(0, 100000, 65536)).gidMapping(new IdMapping(0, 100000, 65536))
                 .command("/bin/true").build();
         Plan plan = PlanFactory.forSpec(spec, true);
-        assertThat(plan.ops()).extracting(Op::type)
-                .containsExactly(OpType.CLONE, OpType.UID_MAP, OpType.GID_MAP, OpType.EXEC);
+        assertThat(plan.ops()).extracting(Op::type).containsExactly(OpType.CLONE, OpType.UID_MAP, OpType.GID_MAP,
+                OpType.CAPABILITIES, OpType.RLIMIT, OpType.NO_NEW_PRIVS, OpType.EXEC);
         assertThat(plan.step(1).strings()).containsExactly("0 100000 65536\n");
         assertThat(plan.step(0).num0()).isEqualTo(Namespace.USER.cloneFlag());
     }
@@ -60,13 +67,26 @@ class PlanFactoryTest {
     @Test
     void noNamespacesIsAPlainForkAndExec() {
         Plan plan = PlanFactory.forSpec(Sandbox.builder().command("ls", "-l").environment("A", "1").build(), false);
-        assertThat(plan.ops()).extracting(Op::type).containsExactly(OpType.CLONE, OpType.EXEC);
+        assertThat(plan.ops()).extracting(Op::type).filteredOn(t -> t != OpType.CAPABILITIES)
+                .containsExactly(OpType.CLONE, OpType.RLIMIT, OpType.NO_NEW_PRIVS, OpType.EXEC);
         assertThat(plan.step(0).num0()).isZero();
-        Op exec = plan.step(1);
+        Op exec = plan.step(plan.ops().size() - 1);
         assertThat(exec.num0()).isEqualTo(2);
         assertThat(exec.num1()).isEqualTo(2);
         assertThat(exec.strings()).containsExactly("ls", SandboxBuilderDefaults.PATH, "ls", "-l", "A=1",
                 "PATH=" + SandboxBuilderDefaults.PATH);
+    }
+
+    @Test
+    void aNonRootProgramKeepsItsCapabilitiesThroughTheAmbientSet() {
+        SandboxSpec spec = Sandbox.builder().userNamespace().user(1000, 1000).addCapabilities("net_bind_service")
+                .noNewPrivileges(false).rlimit("nofile", 64, 128).command("/bin/true").build();
+        Plan plan = PlanFactory.forSpec(spec, false);
+        Op capabilities = plan.ops().stream().filter(op -> op.type() == OpType.CAPABILITIES).findFirst().orElseThrow();
+        assertThat(capabilities.num0()).isEqualTo(1L << 10).isEqualTo(capabilities.num1());
+        assertThat(plan.ops()).extracting(Op::type).doesNotContain(OpType.NO_NEW_PRIVS);
+        assertThat(plan.ops()).filteredOn(op -> op.type() == OpType.RLIMIT).extracting(Op::strings)
+                .containsExactly(List.of("0", "0"), List.of("64", "128"));
     }
 
     @Test
