@@ -44,11 +44,12 @@ enum op_type {
     OP_RLIMIT = 21,      /* num0: resource; str0 soft, str1 hard: decimal or "unlimited" */
     OP_NO_NEW_PRIVS = 22, /* no arguments */
     OP_SECCOMP = 23,     /* str0: the filter, struct sock_filter[] in hex; installed last, just before exec */
-    OP_MAX = 24
+    OP_REBIND_IN_ROOT = 24, /* str0: a path inside the root, bound onto itself (recursively) so it can be re-flagged */
+    OP_MAX = 25
 };
 
 /* What OP_MOUNT_IN_ROOT creates when its target is missing. */
-enum create_kind { CREATE_NOTHING = 0, CREATE_DIRECTORY = 1, CREATE_FILE = 2 };
+enum create_kind { CREATE_NOTHING = 0, CREATE_DIRECTORY = 1, CREATE_FILE = 2, SKIP_IF_MISSING = 3 };
 
 enum op_phase { PHASE_PARENT, PHASE_SETUP, PHASE_PROGRAM };
 

@@ -28,7 +28,7 @@ static const char *const OP_NAMES[OP_MAX] = {
     [OP_SYMLINK_IN_ROOT] = "symlink", [OP_READONLY_IN_ROOT] = "read-only", [OP_PIVOT_ROOT] = "pivot_root",
     [OP_LOCK_MOUNTS] = "lock-mounts", [OP_IDENTITY] = "identity", [OP_JOIN_CGROUP] = "cgroup",
     [OP_UNSHARE] = "unshare",     [OP_CAPABILITIES] = "capabilities", [OP_RLIMIT] = "rlimit",
-    [OP_NO_NEW_PRIVS] = "no_new_privs", [OP_SECCOMP] = "seccomp",
+    [OP_NO_NEW_PRIVS] = "no_new_privs", [OP_SECCOMP] = "seccomp", [OP_REBIND_IN_ROOT] = "bind",
 };
 
 /* How many strings each operation needs at least; the helper indexes them without further checks. */
@@ -36,6 +36,7 @@ static const uint32_t MIN_STRINGS[OP_MAX] = {
     [OP_UID_MAP] = 1, [OP_GID_MAP] = 1, [OP_SETGROUPS] = 1, [OP_HOSTNAME] = 1, [OP_MOUNT] = 4, [OP_CHDIR] = 1,
     [OP_EXEC] = 3,    [OP_ROOT] = 4,    [OP_MOUNT_IN_ROOT] = 4, [OP_MKDIR_IN_ROOT] = 1, [OP_SYMLINK_IN_ROOT] = 2,
     [OP_READONLY_IN_ROOT] = 1, [OP_IDENTITY] = 1, [OP_JOIN_CGROUP] = 1, [OP_RLIMIT] = 2, [OP_SECCOMP] = 1,
+    [OP_REBIND_IN_ROOT] = 1,
 };
 
 const char *op_name(uint32_t type) {
@@ -183,6 +184,7 @@ int op_run_setup(const struct op *op) {
     case OP_SYMLINK_IN_ROOT:
     case OP_READONLY_IN_ROOT:
     case OP_PIVOT_ROOT:
+    case OP_REBIND_IN_ROOT:
         return root_op(op);
     default: errno = EPROTO; return -1;
     }

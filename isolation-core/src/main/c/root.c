@@ -125,7 +125,7 @@ static int create_symlink(const char *target, const char *link) {
 static int open_target(const struct op *op) {
     const char *target = op->str[1];
     int fd = open_in_root(target, O_PATH);
-    if (fd >= 0 || errno != ENOENT || op->num[1] == CREATE_NOTHING) return fd;
+    if (fd >= 0 || errno != ENOENT || op->num[1] == CREATE_NOTHING || op->num[1] == SKIP_IF_MISSING) return fd;
     int rc = op->num[1] == CREATE_DIRECTORY ? make_directories(target, 0755) : create_file(target);
     if (rc < 0) return -1;
     return open_in_root(target, O_PATH);
@@ -170,6 +170,7 @@ int root_op(const struct op *op) {
         return root_fd < 0 ? -1 : 0;
     case OP_MOUNT_IN_ROOT: {
         int fd = open_target(op);
+        if (fd < 0 && errno == ENOENT && op->num[1] == SKIP_IF_MISSING) return 0;
         if (fd < 0) return -1;
         int rc = mount_on_fd(op->str[0], fd, op->str[2], (unsigned long)op->num[0], op->str[3]);
         int saved = errno;
@@ -181,8 +182,21 @@ int root_op(const struct op *op) {
         return make_directories(op->str[0], (mode_t)op->num[0]);
     case OP_SYMLINK_IN_ROOT:
         return create_symlink(op->str[0], op->str[1]);
-    case OP_READONLY_IN_ROOT:
-        return set_readonly(op->str[0], op->num[0] != 0);
+    case OP_READONLY_IN_ROOT: {
+        int rc = set_readonly(op->str[0], op->num[0] != 0);
+        return rc < 0 && errno == ENOENT && op->num[1] == SKIP_IF_MISSING ? 0 : rc;
+    }
+    case OP_REBIND_IN_ROOT: {
+        int fd = open_in_root(op->str[0], O_PATH);
+        if (fd < 0) return errno == ENOENT ? 0 : -1; /* nothing there to protect */
+        char path[64];
+        snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
+        int rc = mount(path, path, NULL, MS_BIND | MS_REC, NULL);
+        int saved = errno;
+        close(fd);
+        errno = saved;
+        return rc;
+    }
     case OP_PIVOT_ROOT:
         return pivot();
     default:

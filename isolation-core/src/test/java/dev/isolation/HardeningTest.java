@@ -9,7 +9,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -75,6 +77,32 @@ class HardeningTest {
                 .hasMessageContaining("fuel");
         assertThatThrownBy(() -> Sandbox.builder().rlimit("nofile", 10, 5))
                 .isInstanceOf(InvalidSandboxSpecException.class).hasMessageContaining("soft limit is above");
+    }
+
+    @Test
+    void kernelFilesAreMaskedOrReadOnly() {
+        // each masked file is checked only where this kernel has it (kcore, sysrq-trigger... are build options)
+        StringBuilder script = new StringBuilder();
+        List<String> expected = new ArrayList<>();
+        for (String file : List.of("/proc/kcore", "/proc/keys", "/proc/timer_list", "/proc/sysrq-trigger",
+                "/proc/kallsyms", "/proc/sched_debug")) {
+            if (Files.isRegularFile(Path.of(file))) {
+                script.append("echo ").append(file).append("=$(head -c 64 ").append(file).append(" | wc -c);");
+                expected.add(file + "=0");
+            }
+        }
+        script.append("echo firmware=$(ls /sys/firmware | wc -l);")
+                .append(" echo 1 2>/dev/null > /proc/sys/vm/drop_caches && echo sys-writable || echo sys-read-only;")
+                .append(" ls /proc/irq >/dev/null && echo irq-readable");
+        expected.addAll(List.of("firmware=0", "sys-read-only", "irq-readable"));
+        assertThat(expected).as("this kernel has masked files to check").hasSizeGreaterThan(3);
+        Sandboxes.Result result = Sandboxes.shell(Sandbox.builder().allNamespaces().addCapabilities("SYS_ADMIN"),
+                script.toString());
+        assertThat(result.lines()).containsExactlyElementsOf(expected);
+        Sandboxes.Result unprotected = Sandboxes.shell(Sandbox.builder().allNamespaces()
+                .filesystem(FilesystemSpec.builder().protectKernelFiles(false).build()),
+                "head -c 64 /proc/timer_list | wc -c");
+        assertThat(unprotected.output()).as("the masks are what made the files empty").isEqualTo("64\n");
     }
 
     @Test

@@ -27,7 +27,8 @@ public enum OpType {
     CAPABILITIES(20, "capabilities"),
     RLIMIT(21, "rlimit"),
     NO_NEW_PRIVS(22, "no_new_privs"),
-    SECCOMP(23, "seccomp");
+    SECCOMP(23, "seccomp"),
+    REBIND_IN_ROOT(24, "bind");
 
     private final int wireCode;
     private final String stepName;

@@ -107,8 +107,12 @@ public final class PlanFactory {
             return new Op(OpType.SYMLINK_IN_ROOT, 0, 0, List.of(link.linkTarget(), link.path()), link.path());
         }
         if (step instanceof FsStep.SetReadOnly readOnly) {
-            return new Op(OpType.READONLY_IN_ROOT, readOnly.recursive() ? 1 : 0, 0, List.of(readOnly.path()),
+            return new Op(OpType.READONLY_IN_ROOT, readOnly.recursive() ? 1 : 0,
+                    readOnly.skipIfMissing() ? FsStep.Create.SKIP_IF_MISSING.ordinal() : 0, List.of(readOnly.path()),
                     readOnly.path());
+        }
+        if (step instanceof FsStep.RebindInside rebind) {
+            return new Op(OpType.REBIND_IN_ROOT, 0, 0, List.of(rebind.path()), rebind.path());
         }
         if (step instanceof FsStep.PivotRoot) {
             return new Op(OpType.PIVOT_ROOT, 0, 0, List.of(), "/");

@@ -25,6 +25,7 @@ public final class FilesystemSpec {
     private final List<MountSpec> mounts;
     private final boolean standardMounts;
     private final ChangesPolicy changes;
+    private final boolean protectKernelFiles;
 
     private FilesystemSpec(Builder builder, RootMode mode, boolean readOnly) {
         this.root = builder.root;
@@ -35,6 +36,7 @@ public final class FilesystemSpec {
         this.mounts = List.copyOf(builder.mounts);
         this.standardMounts = builder.standardMounts;
         this.changes = builder.changes;
+        this.protectKernelFiles = builder.protectKernelFiles;
     }
 
     public static Builder builder() {
@@ -87,6 +89,15 @@ public final class FilesystemSpec {
         return changes;
     }
 
+    /**
+     * Whether the kernel's files in /proc and /sys that a sandbox has no business with are masked (an empty file
+     * or directory in their place: {@link MountCompiler#MASKED_PATHS}) or read-only
+     * ({@link MountCompiler#READ_ONLY_PATHS}), as container runtimes do. On by default.
+     */
+    public boolean protectKernelFiles() {
+        return protectKernelFiles;
+    }
+
     /** A builder with this spec's settings; values that were defaulted are defaulted again by its build(). */
     public Builder toBuilder() {
         Builder builder = new Builder();
@@ -96,6 +107,7 @@ public final class FilesystemSpec {
         builder.mounts.addAll(mounts);
         builder.standardMounts = standardMounts;
         builder.changes = changes;
+        builder.protectKernelFiles = protectKernelFiles;
         return builder;
     }
 
@@ -113,8 +125,15 @@ public final class FilesystemSpec {
         private final List<MountSpec> mounts = new ArrayList<>();
         private boolean standardMounts = true;
         private ChangesPolicy changes = ChangesPolicy.discard();
+        private boolean protectKernelFiles = true;
 
         private Builder() {
+        }
+
+        /** Masks and makes read-only the kernel's sensitive files in /proc and /sys (default true). */
+        public Builder protectKernelFiles(boolean protect) {
+            this.protectKernelFiles = protect;
+            return this;
         }
 
         public Builder root(RootSource root) {

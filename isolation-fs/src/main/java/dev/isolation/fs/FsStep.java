@@ -10,7 +10,7 @@ import java.util.Objects;
 public sealed interface FsStep {
 
     /** What a mount creates when its target is missing. */
-    enum Create { NOTHING, DIRECTORY, FILE }
+    enum Create { NOTHING, DIRECTORY, FILE, SKIP_IF_MISSING }
 
     /** Mounts the new root at a host staging directory, which the later steps work inside. */
     record MountRoot(String source, String stagingDirectory, String fsType, long flags, String data) implements FsStep {
@@ -34,7 +34,14 @@ public sealed interface FsStep {
     }
 
     /** Makes the mount at {@code path} read-only (and every mount below it when recursive). */
-    record SetReadOnly(String path, boolean recursive) implements FsStep {
+    record SetReadOnly(String path, boolean recursive, boolean skipIfMissing) implements FsStep {
+        public SetReadOnly(String path, boolean recursive) {
+            this(path, recursive, false);
+        }
+    }
+
+    /** Binds {@code path} (inside the root) onto itself, so that it can be made read-only on its own; absent: nothing. */
+    record RebindInside(String path) implements FsStep {
     }
 
     /** The root becomes "/", the old root is detached. Always the last step. */

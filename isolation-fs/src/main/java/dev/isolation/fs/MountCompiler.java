@@ -23,6 +23,13 @@ public final class MountCompiler {
             new String[] {"/proc/self/fd/0", "stdin"}, new String[] {"/proc/self/fd/1", "stdout"},
             new String[] {"/proc/self/fd/2", "stderr"}, new String[] {"pts/ptmx", "ptmx"});
 
+    /** Kernel files hidden from a sandbox: an empty read-only directory, or /dev/null, in their place. */
+    public static final List<String> MASKED_PATHS = List.of("/proc/acpi", "/proc/asound", "/proc/kcore",
+            "/proc/keys", "/proc/latency_stats", "/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug",
+            "/proc/scsi", "/proc/sysrq-trigger", "/proc/kallsyms", "/sys/firmware", "/sys/devices/virtual/powercap");
+    /** Kernel files a sandbox may read but not write. */
+    public static final List<String> READ_ONLY_PATHS = List.of("/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys");
+
     /** What the sandbox's namespaces allow the steps to do. */
     public record Namespaces(boolean user, boolean pid, boolean network) {
     }
@@ -42,6 +49,9 @@ public final class MountCompiler {
         MountCompiler compiler = new MountCompiler(spec, directory, namespaces);
         compiler.root();
         spec.effectiveMounts().forEach(compiler::mount);
+        if (spec.protectKernelFiles()) {
+            compiler.protectKernelFiles();
+        }
         if (spec.readOnly()) {
             compiler.steps.add(new SetReadOnly("/", false));
         }
@@ -99,6 +109,26 @@ public final class MountCompiler {
             }
         } catch (IOException e) {
             throw new UncheckedIOException("cannot list the host root /", e);
+        }
+    }
+
+    /**
+     * Masks and write-protects the kernel files of {@link #MASKED_PATHS} and {@link #READ_ONLY_PATHS} wherever they
+     * are in the sandbox (a missing one is skipped): the host's own /proc and /sys tell which are directories.
+     */
+    private void protectKernelFiles() {
+        for (String path : MASKED_PATHS) {
+            Path host = Path.of(path);
+            if (Files.isDirectory(host)) {
+                steps.add(new MountInside("tmpfs", path, "tmpfs", MountFlags.RDONLY | MountFlags.NOSUID
+                        | MountFlags.NODEV | MountFlags.NOEXEC, "mode=0555,size=4096", Create.SKIP_IF_MISSING));
+            } else if (Files.exists(host)) {
+                steps.add(new MountInside("/dev/null", path, "", MountFlags.BIND, "", Create.SKIP_IF_MISSING));
+            }
+        }
+        for (String path : READ_ONLY_PATHS) {
+            steps.add(new FsStep.RebindInside(path));
+            steps.add(new SetReadOnly(path, true, true));
         }
     }
 

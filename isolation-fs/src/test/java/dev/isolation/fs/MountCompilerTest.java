@@ -66,8 +66,8 @@ class MountCompilerTest {
         Path shared = Files.createDirectory(temp.resolve("shared"));
         FilesystemSpec spec = FilesystemSpec.builder()
                 .root(RootSource.layers(List.of(new Layer("sha256:a", a), new Layer("sha256:b", b))))
-                .standardMounts(false).bindReadOnly(shared, "/data").tmpfs("/scratch", 1 << 20, 0700)
-                .readOnly(true).build();
+                .standardMounts(false).protectKernelFiles(false).bindReadOnly(shared, "/data")
+                .tmpfs("/scratch", 1 << 20, 0700).readOnly(true).build();
         List<FsStep> steps = MountCompiler.compile(spec, new SandboxDirectory(temp.resolve("s")), PRIVILEGED);
         assertThat(((MountRoot) steps.get(0)).data()).startsWith("lowerdir=" + b + ":" + a + ",");
         assertThat(steps.subList(1, steps.size())).containsExactly(
@@ -77,6 +77,20 @@ class MountCompilerTest {
                         "mode=700,size=1048576", Create.DIRECTORY),
                 new SetReadOnly("/", false),
                 new FsStep.PivotRoot());
+    }
+
+    @Test
+    void kernelFilesAreMaskedAndWriteProtectedAfterTheMounts() {
+        List<FsStep> steps = MountCompiler.compile(FilesystemSpec.hostReadOnly(), new SandboxDirectory(temp), ROOTLESS);
+        assertThat(steps).contains(new FsStep.RebindInside("/proc/sys"), new SetReadOnly("/proc/sys", true, true));
+        assertThat(steps).filteredOn(s -> s instanceof MountInside m && m.target().equals("/proc/keys"))
+                .containsExactly(new MountInside("/dev/null", "/proc/keys", "", MountFlags.BIND, "",
+                        Create.SKIP_IF_MISSING));
+        int proc = steps.indexOf(new MountInside("proc", "/proc", "proc",
+                MountFlags.NOSUID | MountFlags.NODEV | MountFlags.NOEXEC, "", Create.DIRECTORY));
+        assertThat(steps.indexOf(new FsStep.RebindInside("/proc/sys"))).isGreaterThan(proc);
+        assertThat(MountCompiler.compile(FilesystemSpec.builder().protectKernelFiles(false).build(),
+                new SandboxDirectory(temp), ROOTLESS)).doesNotContain(new FsStep.RebindInside("/proc/sys"));
     }
 
     @Test
