@@ -68,6 +68,9 @@ static void run_init(pid_t program, int sync_fd) {
     sigaddset(&set, SIGCHLD);
     for (size_t i = 0; i < sizeof FORWARDED_SIGNALS / sizeof *FORWARDED_SIGNALS; i++) sigaddset(&set, FORWARDED_SIGNALS[i]);
     sigprocmask(SIG_BLOCK, &set, NULL);
+    /* Not dumpable: /proc/1/exe, root, cwd, fd and mem are closed to the sandbox's processes (they would lead to the
+     * helper's binary on the host), and init cannot be ptraced by them. */
+    prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
     /* Nothing of the program's stdio stays open here: EOF on its pipes belongs to the program and its children. */
     close(0);
     close(1);

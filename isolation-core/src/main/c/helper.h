@@ -45,7 +45,8 @@ enum op_type {
     OP_NO_NEW_PRIVS = 22, /* no arguments */
     OP_SECCOMP = 23,     /* str0: the filter, struct sock_filter[] in hex; installed last, just before exec */
     OP_REBIND_IN_ROOT = 24, /* str0: a path inside the root, bound onto itself (recursively) so it can be re-flagged */
-    OP_MAX = 25
+    OP_SYSCTL = 25,      /* str0: a /proc/sys file, str1: the value written (e.g. user.max_user_namespaces) */
+    OP_MAX = 26
 };
 
 /* What OP_MOUNT_IN_ROOT creates when its target is missing. */

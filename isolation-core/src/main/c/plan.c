@@ -29,6 +29,7 @@ static const char *const OP_NAMES[OP_MAX] = {
     [OP_LOCK_MOUNTS] = "lock-mounts", [OP_IDENTITY] = "identity", [OP_JOIN_CGROUP] = "cgroup",
     [OP_UNSHARE] = "unshare",     [OP_CAPABILITIES] = "capabilities", [OP_RLIMIT] = "rlimit",
     [OP_NO_NEW_PRIVS] = "no_new_privs", [OP_SECCOMP] = "seccomp", [OP_REBIND_IN_ROOT] = "bind",
+    [OP_SYSCTL] = "sysctl",
 };
 
 /* How many strings each operation needs at least; the helper indexes them without further checks. */
@@ -36,7 +37,7 @@ static const uint32_t MIN_STRINGS[OP_MAX] = {
     [OP_UID_MAP] = 1, [OP_GID_MAP] = 1, [OP_SETGROUPS] = 1, [OP_HOSTNAME] = 1, [OP_MOUNT] = 4, [OP_CHDIR] = 1,
     [OP_EXEC] = 3,    [OP_ROOT] = 4,    [OP_MOUNT_IN_ROOT] = 4, [OP_MKDIR_IN_ROOT] = 1, [OP_SYMLINK_IN_ROOT] = 2,
     [OP_READONLY_IN_ROOT] = 1, [OP_IDENTITY] = 1, [OP_JOIN_CGROUP] = 1, [OP_RLIMIT] = 2, [OP_SECCOMP] = 1,
-    [OP_REBIND_IN_ROOT] = 1,
+    [OP_REBIND_IN_ROOT] = 1, [OP_SYSCTL] = 2,
 };
 
 const char *op_name(uint32_t type) {
@@ -117,9 +118,7 @@ static const char *or_null(const char *s) {
     return s && *s ? s : NULL;
 }
 
-static int write_proc_file(pid_t pid, const char *name, const char *text) {
-    char path[64];
-    snprintf(path, sizeof path, "/proc/%d/%s", (int)pid, name);
+static int write_file(const char *path, const char *text) {
     int fd = open(path, O_WRONLY | O_CLOEXEC);
     if (fd < 0) return -1;
     ssize_t len = (ssize_t)strlen(text);
@@ -140,6 +139,12 @@ static int write_pid(const char *path, pid_t pid) {
     close(fd);
     if (n != len) { errno = n < 0 ? saved : EIO; return -1; }
     return 0;
+}
+
+static int write_proc_file(pid_t pid, const char *name, const char *text) {
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/%s", (int)pid, name);
+    return write_file(path, text);
 }
 
 int op_run_parent(const struct op *op, pid_t child) {
@@ -173,6 +178,7 @@ int op_run_setup(const struct op *op) {
     switch (op->type) {
     case OP_CLONE: return 0; /* done by the helper before the child existed */
     case OP_UNSHARE: return unshare((int)op->num[0]);
+    case OP_SYSCTL: return write_file(arg(op, 0), arg(op, 1));
     case OP_HOSTNAME: return sethostname(arg(op, 0), strlen(arg(op, 0)));
     case OP_LOOPBACK_UP: return loopback_up();
     case OP_MOUNT:

@@ -47,6 +47,7 @@ public final class SandboxBuilder {
     final EnumSet<Capability> addedCapabilities = EnumSet.noneOf(Capability.class);
     final EnumSet<Capability> droppedCapabilities = EnumSet.noneOf(Capability.class);
     boolean noNewPrivileges = true;
+    boolean nestedUserNamespaces;
     final Map<String, ResourceLimit> rlimits = new LinkedHashMap<>();
     Redirect input = Redirect.PIPE;
     Redirect output = Redirect.PIPE;
@@ -69,6 +70,7 @@ public final class SandboxBuilder {
         cgroups = spec.cgroupManager().orElse(null);
         addedCapabilities.addAll(spec.capabilities());
         noNewPrivileges = spec.noNewPrivileges();
+        nestedUserNamespaces = spec.nestedUserNamespaces();
         spec.rlimits().forEach(limit -> rlimits.put(limit.name(), limit));
         environment.putAll(spec.environment());
         input = spec.redirectInput();
@@ -243,6 +245,15 @@ public final class SandboxBuilder {
     /** no_new_privs (on by default): execve of a setuid or file-capability binary grants nothing. */
     public SandboxBuilder noNewPrivileges(boolean on) {
         noNewPrivileges = on;
+        return this;
+    }
+
+    /**
+     * Whether the program may create user namespaces of its own (off by default: in one it would hold every
+     * capability again, if only over that namespace). Applies with a user namespace.
+     */
+    public SandboxBuilder nestedUserNamespaces(boolean allowed) {
+        nestedUserNamespaces = allowed;
         return this;
     }
 

@@ -30,6 +30,7 @@ public final class SandboxSpec {
     private final CgroupManager cgroupManager;
     private final Set<Capability> capabilities;
     private final boolean noNewPrivileges;
+    private final boolean nestedUserNamespaces;
     private final List<ResourceLimit> rlimits;
     private final Redirect input;
     private final Redirect output;
@@ -52,6 +53,7 @@ public final class SandboxSpec {
         this.capabilities = Collections.unmodifiableSet(capabilities.isEmpty() ? EnumSet.noneOf(Capability.class)
                 : EnumSet.copyOf(capabilities));
         this.noNewPrivileges = builder.noNewPrivileges;
+        this.nestedUserNamespaces = builder.nestedUserNamespaces;
         this.rlimits = List.copyOf(rlimits);
         this.environment = Collections.unmodifiableMap(new LinkedHashMap<>(environment));
         this.filesystem = filesystem;
@@ -117,6 +119,11 @@ public final class SandboxSpec {
 
     public boolean noNewPrivileges() {
         return noNewPrivileges;
+    }
+
+    /** Whether the program may create user namespaces of its own. */
+    public boolean nestedUserNamespaces() {
+        return nestedUserNamespaces;
     }
 
     /** The resource limits set before exec. */

@@ -28,7 +28,8 @@ public enum OpType {
     RLIMIT(21, "rlimit"),
     NO_NEW_PRIVS(22, "no_new_privs"),
     SECCOMP(23, "seccomp"),
-    REBIND_IN_ROOT(24, "bind");
+    REBIND_IN_ROOT(24, "bind"),
+    SYSCTL(25, "sysctl");
 
     private final int wireCode;
     private final String stepName;

@@ -18,6 +18,7 @@ import java.util.stream.Collectors;
  * (filesystem, cgroups, security) add their operations here, in their place in that order.
  */
 public final class PlanFactory {
+    static final String MAX_USER_NAMESPACES = "/proc/sys/user/max_user_namespaces";
     static final long MS_REC = 0x4000;
     static final long MS_PRIVATE = 0x40000;
 
@@ -57,6 +58,11 @@ public final class PlanFactory {
             ops.add(new Op(OpType.UNSHARE, Namespace.CGROUP.cloneFlag(), 0, List.of(), "cgroup"));
         }
         spec.hostname().ifPresent(name -> ops.add(Op.of(OpType.HOSTNAME, name, name)));
+        boolean lockMounts = spec.has(Namespace.MOUNT) && spec.has(Namespace.USER);
+        if (spec.has(Namespace.USER) && !spec.nestedUserNamespaces()) {
+            // per user namespace: the sandbox can create none, except the one that locks its mounts
+            ops.add(Op.of(OpType.SYSCTL, MAX_USER_NAMESPACES, MAX_USER_NAMESPACES, lockMounts ? "1" : "0"));
+        }
         if (spec.has(Namespace.NETWORK)) {
             ops.add(Op.of(OpType.LOOPBACK_UP, "lo"));
         }
@@ -68,7 +74,7 @@ public final class PlanFactory {
         spec.user().ifPresent(user -> ops.add(new Op(OpType.IDENTITY, user.uid(), user.gid(),
                 List.of(!spec.has(Namespace.USER) || mayKeepSetgroups ? "clear-groups" : ""),
                 user.uid() + ":" + user.gid())));
-        if (spec.has(Namespace.MOUNT) && spec.has(Namespace.USER)) {
+        if (lockMounts) {
             // root inside could otherwise remount a read-only bind writable: lock every mount's flags
             ops.add(Op.of(OpType.LOCK_MOUNTS, "/"));
         }
