@@ -27,10 +27,12 @@ class PlanFactoryTest {
                 List.of(java.nio.file.Path.of("/sys/fs/cgroup/memory/g/cgroup.procs")));
         assertThat(plan.ops()).extracting(Op::type).containsExactly(
                 OpType.CLONE, OpType.SETGROUPS, OpType.UID_MAP, OpType.GID_MAP, OpType.JOIN_CGROUP, OpType.UNSHARE,
-                OpType.HOSTNAME, OpType.LOOPBACK_UP, OpType.MOUNT, OpType.ROOT, OpType.READONLY_IN_ROOT,
-                OpType.PIVOT_ROOT, OpType.LOCK_MOUNTS, OpType.CAPABILITIES, OpType.RLIMIT, OpType.NO_NEW_PRIVS,
-                OpType.CHDIR, OpType.EXEC);
-        Op capabilities = plan.step(13);
+                OpType.HOSTNAME, OpType.SYSCTL, OpType.LOOPBACK_UP, OpType.MOUNT, OpType.ROOT,
+                OpType.READONLY_IN_ROOT, OpType.PIVOT_ROOT, OpType.LOCK_MOUNTS, OpType.CAPABILITIES, OpType.RLIMIT,
+                OpType.NO_NEW_PRIVS, OpType.CHDIR, OpType.EXEC);
+        assertThat(plan.step(7).strings()).as("one nested user namespace: the one locking the mounts")
+                .containsExactly("/proc/sys/user/max_user_namespaces", "1");
+        Op capabilities = plan.step(14);
         assertThat(capabilities.num0()).as("root inside keeps the container default set")
                 .isEqualTo(dev.isolation.Capability.mask(dev.isolation.Capability.ROOT_DEFAULT));
         assertThat(capabilities.num1()).as("root needs no ambient capabilities").isZero();
@@ -46,10 +48,10 @@ class PlanFactoryTest {
         assertThat(plan.step(4).strings()).containsExactly("/sys/fs/cgroup/memory/g/cgroup.procs");
         assertThat(plan.step(5).num0()).isEqualTo(Namespace.CGROUP.cloneFlag());
         assertThat(plan.step(6).strings()).containsExactly("box");
-        assertThat(plan.step(8).strings()).containsExactly("", "/", "", "");
-        assertThat(plan.step(8).num0()).isEqualTo(PlanFactory.MS_REC | PlanFactory.MS_PRIVATE);
-        assertThat(plan.step(9).strings()).containsExactly("/", "/staging", "", "");
-        assertThat(plan.step(10).num0()).as("recursive").isEqualTo(1);
+        assertThat(plan.step(9).strings()).containsExactly("", "/", "", "");
+        assertThat(plan.step(9).num0()).isEqualTo(PlanFactory.MS_REC | PlanFactory.MS_PRIVATE);
+        assertThat(plan.step(10).strings()).containsExactly("/", "/staging", "", "");
+        assertThat(plan.step(11).num0()).as("recursive").isEqualTo(1);
     }
 
     @Test
@@ -59,7 +61,9 @@ class PlanFactoryTest {
                 .command("/bin/true").build();
         Plan plan = PlanFactory.forSpec(spec, true);
         assertThat(plan.ops()).extracting(Op::type).containsExactly(OpType.CLONE, OpType.UID_MAP, OpType.GID_MAP,
-                OpType.CAPABILITIES, OpType.RLIMIT, OpType.NO_NEW_PRIVS, OpType.EXEC);
+                OpType.SYSCTL, OpType.CAPABILITIES, OpType.RLIMIT, OpType.NO_NEW_PRIVS, OpType.EXEC);
+        assertThat(plan.step(3).strings()).as("no mount lock: no nested user namespace at all")
+                .containsExactly("/proc/sys/user/max_user_namespaces", "0");
         assertThat(plan.step(1).strings()).containsExactly("0 100000 65536\n");
         assertThat(plan.step(0).num0()).isEqualTo(Namespace.USER.cloneFlag());
     }
