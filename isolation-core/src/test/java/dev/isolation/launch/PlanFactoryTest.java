@@ -36,8 +36,8 @@ class PlanFactoryTest {
         assertThat(capabilities.num0()).as("root inside keeps the container default set")
                 .isEqualTo(dev.isolation.Capability.mask(dev.isolation.Capability.ROOT_DEFAULT));
         assertThat(capabilities.num1()).as("root needs no ambient capabilities").isZero();
-        assertThat(plan.step(14).num0()).as("RLIMIT_CORE").isEqualTo(4);
-        assertThat(plan.step(14).strings()).containsExactly("0", "0");
+        assertThat(plan.step(15).num0()).as("RLIMIT_CORE").isEqualTo(4);
+        assertThat(plan.step(15).strings()).containsExactly("0", "0");
         long allButCgroup = 0;
         for (Namespace namespace : Namespace.values()) {
             allButCgroup |= namespace == Namespace.CGROUP ? 0 : namespace.cloneFlag();
