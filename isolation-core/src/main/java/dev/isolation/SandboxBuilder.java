@@ -4,6 +4,7 @@ import dev.isolation.cgroups.CgroupManager;
 import dev.isolation.cgroups.ResourceLimits;
 import dev.isolation.fs.FilesystemSpec;
 import dev.isolation.fs.image.OciImage;
+import dev.isolation.seccomp.SeccompPolicy;
 import dev.isolation.fs.SandboxPaths;
 import dev.isolation.launch.Credentials;
 import java.io.IOException;
@@ -48,6 +49,7 @@ public final class SandboxBuilder {
     final EnumSet<Capability> droppedCapabilities = EnumSet.noneOf(Capability.class);
     boolean noNewPrivileges = true;
     boolean nestedUserNamespaces;
+    SeccompPolicy seccomp = SeccompPolicy.defaultPolicy();
     final Map<String, ResourceLimit> rlimits = new LinkedHashMap<>();
     Redirect input = Redirect.PIPE;
     Redirect output = Redirect.PIPE;
@@ -71,6 +73,7 @@ public final class SandboxBuilder {
         addedCapabilities.addAll(spec.capabilities());
         noNewPrivileges = spec.noNewPrivileges();
         nestedUserNamespaces = spec.nestedUserNamespaces();
+        seccomp = spec.seccomp().orElse(null);
         spec.rlimits().forEach(limit -> rlimits.put(limit.name(), limit));
         environment.putAll(spec.environment());
         input = spec.redirectInput();
@@ -257,6 +260,22 @@ public final class SandboxBuilder {
         return this;
     }
 
+    /**
+     * The seccomp filter installed just before exec (by default {@link SeccompPolicy#defaultPolicy()}: what
+     * container runtimes deny, answered with EPERM or ENOSYS). See {@link SeccompPolicy#builder()} and
+     * {@link SeccompPolicy#fromOciJson(String)}.
+     */
+    public SandboxBuilder seccomp(SeccompPolicy policy) {
+        seccomp = Objects.requireNonNull(policy, "seccomp");
+        return this;
+    }
+
+    /** No seccomp filter at all. */
+    public SandboxBuilder noSeccomp() {
+        seccomp = null;
+        return this;
+    }
+
     /** A resource limit by name (nofile, nproc, core, fsize, cpu, as, stack, memlock, ...); core is 0 by default. */
     public SandboxBuilder rlimit(String name, long soft, long hard) {
         ResourceLimit limit = new ResourceLimit(name, soft, hard);
@@ -432,6 +451,10 @@ public final class SandboxBuilder {
                 ? EnumSet.copyOf(Capability.ROOT_DEFAULT) : EnumSet.noneOf(Capability.class);
         capabilities.addAll(addedCapabilities);
         capabilities.removeAll(droppedCapabilities);
+        if (seccomp != null && !noNewPrivileges && !capabilities.contains(Capability.SYS_ADMIN)) {
+            throw new InvalidSandboxSpecException("seccomp", "the kernel installs a filter only with no_new_privs or"
+                    + " CAP_SYS_ADMIN: keep noNewPrivileges(true), add SYS_ADMIN, or noSeccomp()");
+        }
         Map<String, ResourceLimit> effectiveRlimits = new LinkedHashMap<>();
         effectiveRlimits.put("core", new ResourceLimit("core", 0, 0)); // no core dumps unless asked
         effectiveRlimits.putAll(rlimits);

@@ -3,6 +3,7 @@ package dev.isolation;
 import dev.isolation.cgroups.CgroupManager;
 import dev.isolation.cgroups.ResourceLimits;
 import dev.isolation.fs.FilesystemSpec;
+import dev.isolation.seccomp.SeccompPolicy;
 import java.lang.ProcessBuilder.Redirect;
 import java.util.Collections;
 import java.util.EnumSet;
@@ -31,6 +32,7 @@ public final class SandboxSpec {
     private final Set<Capability> capabilities;
     private final boolean noNewPrivileges;
     private final boolean nestedUserNamespaces;
+    private final SeccompPolicy seccomp;
     private final List<ResourceLimit> rlimits;
     private final Redirect input;
     private final Redirect output;
@@ -54,6 +56,7 @@ public final class SandboxSpec {
                 : EnumSet.copyOf(capabilities));
         this.noNewPrivileges = builder.noNewPrivileges;
         this.nestedUserNamespaces = builder.nestedUserNamespaces;
+        this.seccomp = builder.seccomp;
         this.rlimits = List.copyOf(rlimits);
         this.environment = Collections.unmodifiableMap(new LinkedHashMap<>(environment));
         this.filesystem = filesystem;
@@ -119,6 +122,11 @@ public final class SandboxSpec {
 
     public boolean noNewPrivileges() {
         return noNewPrivileges;
+    }
+
+    /** The seccomp filter installed before exec; empty: none. */
+    public Optional<SeccompPolicy> seccomp() {
+        return Optional.ofNullable(seccomp);
     }
 
     /** Whether the program may create user namespaces of its own. */

@@ -4,11 +4,15 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.isolation.cgroups.ResourceLimits;
 import dev.isolation.fs.FilesystemSpec;
+import dev.isolation.seccomp.Arch;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -83,6 +87,27 @@ class EscapeBatteryTest {
                 + " echo h 2>/dev/null > /proc/sysrq-trigger; test -e /proc/kcore && head -c 1 /proc/kcore | grep -q . && echo escaped;"
                 + " echo done");
         assertThat(output).isEqualTo("done\n");
+    }
+
+    @Test
+    void forbiddenSyscallsFailWithTheExpectedErrno() {
+        Map<String, Integer> expected = new LinkedHashMap<>();
+        for (String name : List.of("keyctl", "bpf", "perf_event_open", "kexec_load", "init_module", "mount")) {
+            expected.put(name, 1); // EPERM
+        }
+        expected.put("io_uring_setup", 38); // ENOSYS: what io_uring users fall back on
+        StringBuilder calls = new StringBuilder();
+        for (String name : expected.keySet()) {
+            calls.append(Arch.current().syscallNumber(name).orElseThrow()).append(',');
+        }
+        String script = "/usr/bin/python3 -c \"import ctypes\nlibc = ctypes.CDLL(None, use_errno=True)\n"
+                + "for n in [" + calls + "]:\n"
+                + "  r = libc.syscall(n, 0, 0, 0, 0, 0)\n"
+                + "  print(ctypes.get_errno() if r == -1 else 'succeeded')\n\"";
+        List<String> errnos = Sandboxes.shell(Sandbox.builder().allNamespaces(), script).lines();
+        assertThat(errnos).containsExactlyElementsOf(expected.values().stream().map(String::valueOf).toList());
+        List<String> unfiltered = Sandboxes.shell(Sandbox.builder().allNamespaces().noSeccomp(), script).lines();
+        assertThat(unfiltered.get(0)).as("keyctl answers otherwise without the filter").isNotEqualTo("1");
     }
 
     @Test

@@ -118,7 +118,8 @@ class HardeningTest {
                 .filesystem(FilesystemSpec.builder().bindReadOnly(bin, "/suid").build()), "/suid/suid-id -u");
         assertThat(result.output()).isEqualTo("1000\n");
         Sandboxes.Result without = Sandboxes.shell(Sandbox.builder().pidNamespace().user(1000, 1000)
-                .noNewPrivileges(false).filesystem(FilesystemSpec.builder().bindReadOnly(bin, "/suid").build()),
+                .noNewPrivileges(false).noSeccomp()
+                .filesystem(FilesystemSpec.builder().bindReadOnly(bin, "/suid").build()),
                 "/suid/suid-id -u");
         assertThat(without.output()).as("the test would see the escalation without no_new_privs").isEqualTo("0\n");
     }

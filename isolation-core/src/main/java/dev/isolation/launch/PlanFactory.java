@@ -7,7 +7,13 @@ import dev.isolation.ResourceLimit;
 import dev.isolation.SandboxSpec;
 import dev.isolation.UserIdentity;
 import dev.isolation.fs.FsStep;
+import dev.isolation.seccomp.Arch;
+import dev.isolation.seccomp.SeccompCompiler;
+import dev.isolation.seccomp.SeccompPolicy;
 import java.nio.file.Path;
+import java.util.HexFormat;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Collectors;
@@ -19,6 +25,7 @@ import java.util.stream.Collectors;
  */
 public final class PlanFactory {
     static final String MAX_USER_NAMESPACES = "/proc/sys/user/max_user_namespaces";
+    private static final Map<SeccompPolicy, String> COMPILED = new ConcurrentHashMap<>();
     static final long MS_REC = 0x4000;
     static final long MS_PRIVATE = 0x40000;
 
@@ -93,8 +100,16 @@ public final class PlanFactory {
             ops.add(new Op(OpType.NO_NEW_PRIVS, 0, 0, List.of(), "no_new_privs"));
         }
         spec.directory().ifPresent(dir -> ops.add(Op.of(OpType.CHDIR, dir, dir)));
+        spec.seccomp().ifPresent(policy -> ops.add(new Op(OpType.SECCOMP, 0, 0, List.of(compiled(policy)),
+                "seccomp filter")));
         ops.add(exec(spec));
         return new Plan(ops);
+    }
+
+    /** The filter in hex, compiled once per policy. */
+    private static String compiled(SeccompPolicy policy) {
+        return COMPILED.computeIfAbsent(policy,
+                p -> HexFormat.of().formatHex(SeccompCompiler.compile(p, Arch.current()).bytes()));
     }
 
     private static Op toOp(FsStep step) {

@@ -29,7 +29,9 @@ class PlanFactoryTest {
                 OpType.CLONE, OpType.SETGROUPS, OpType.UID_MAP, OpType.GID_MAP, OpType.JOIN_CGROUP, OpType.UNSHARE,
                 OpType.HOSTNAME, OpType.SYSCTL, OpType.LOOPBACK_UP, OpType.MOUNT, OpType.ROOT,
                 OpType.READONLY_IN_ROOT, OpType.PIVOT_ROOT, OpType.LOCK_MOUNTS, OpType.CAPABILITIES, OpType.RLIMIT,
-                OpType.NO_NEW_PRIVS, OpType.CHDIR, OpType.EXEC);
+                OpType.NO_NEW_PRIVS, OpType.CHDIR, OpType.SECCOMP, OpType.EXEC);
+        assertThat(plan.step(plan.ops().size() - 2).strings().get(0)).as("the filter, last before exec, in hex")
+                .matches("([0-9a-f]{16})+");
         assertThat(plan.step(7).strings()).as("one nested user namespace: the one locking the mounts")
                 .containsExactly("/proc/sys/user/max_user_namespaces", "1");
         Op capabilities = plan.step(14);
@@ -61,7 +63,7 @@ class PlanFactoryTest {
                 .command("/bin/true").build();
         Plan plan = PlanFactory.forSpec(spec, true);
         assertThat(plan.ops()).extracting(Op::type).containsExactly(OpType.CLONE, OpType.UID_MAP, OpType.GID_MAP,
-                OpType.SYSCTL, OpType.CAPABILITIES, OpType.RLIMIT, OpType.NO_NEW_PRIVS, OpType.EXEC);
+                OpType.SYSCTL, OpType.CAPABILITIES, OpType.RLIMIT, OpType.NO_NEW_PRIVS, OpType.SECCOMP, OpType.EXEC);
         assertThat(plan.step(3).strings()).as("no mount lock: no nested user namespace at all")
                 .containsExactly("/proc/sys/user/max_user_namespaces", "0");
         assertThat(plan.step(1).strings()).containsExactly("0 100000 65536\n");
@@ -72,7 +74,7 @@ class PlanFactoryTest {
     void noNamespacesIsAPlainForkAndExec() {
         Plan plan = PlanFactory.forSpec(Sandbox.builder().command("ls", "-l").environment("A", "1").build(), false);
         assertThat(plan.ops()).extracting(Op::type).filteredOn(t -> t != OpType.CAPABILITIES)
-                .containsExactly(OpType.CLONE, OpType.RLIMIT, OpType.NO_NEW_PRIVS, OpType.EXEC);
+                .containsExactly(OpType.CLONE, OpType.RLIMIT, OpType.NO_NEW_PRIVS, OpType.SECCOMP, OpType.EXEC);
         assertThat(plan.step(0).num0()).isZero();
         Op exec = plan.step(plan.ops().size() - 1);
         assertThat(exec.num0()).isEqualTo(2);
@@ -84,7 +86,7 @@ class PlanFactoryTest {
     @Test
     void aNonRootProgramKeepsItsCapabilitiesThroughTheAmbientSet() {
         SandboxSpec spec = Sandbox.builder().userNamespace().user(1000, 1000).addCapabilities("net_bind_service")
-                .noNewPrivileges(false).rlimit("nofile", 64, 128).command("/bin/true").build();
+                .noNewPrivileges(false).noSeccomp().rlimit("nofile", 64, 128).command("/bin/true").build();
         Plan plan = PlanFactory.forSpec(spec, false);
         Op capabilities = plan.ops().stream().filter(op -> op.type() == OpType.CAPABILITIES).findFirst().orElseThrow();
         assertThat(capabilities.num0()).isEqualTo(1L << 10).isEqualTo(capabilities.num1());
