@@ -32,6 +32,7 @@ public final class StartLatency {
         SandboxSpec none = Sandbox.builder().command("/bin/true")
                 .redirectOutput(Redirect.DISCARD).redirectError(Redirect.DISCARD).build();
         SandboxSpec all = none.toBuilder().allNamespaces().build();
+        SandboxSpec allWithoutSeccomp = all.toBuilder().noSeccomp().build();
         boolean withLimits = !"false".equals(System.getProperty("limits"));
         SandboxSpec limited = all.toBuilder().memory(256L << 20).pids(64).cpus(1).build();
         ProcessBuilder plain = new ProcessBuilder("/bin/true")
@@ -40,6 +41,7 @@ public final class StartLatency {
         Map<String, Start> starts = new LinkedHashMap<>();
         starts.put("ProcessBuilder", () -> plain.start().waitFor());
         starts.put("Isolation, no namespaces", () -> none.start().waitFor());
+        starts.put("  all, without seccomp", () -> allWithoutSeccomp.start().waitFor());
         starts.put("Isolation, all namespaces", () -> all.start().waitFor());
         if (withLimits) { // needs root on cgroup v1, a delegated subtree on v2; -Dlimits=false leaves it out
             starts.put("  + memory, pids, cpu group", () -> limited.start().waitFor());
