@@ -20,6 +20,6 @@ public final class Sandbox {
      * that throws a {@link SandboxStartException} naming the step, the path and the errno, and leaves nothing behind.
      */
     public static SandboxProcess start(SandboxSpec spec) throws IOException {
-        return new SandboxProcess(Launcher.start(spec));
+        return new SandboxProcess(Launcher.start(spec), spec);
     }
 }

@@ -22,13 +22,15 @@ import java.util.concurrent.TimeoutException;
  */
 public final class SandboxProcess extends Process {
     private final LaunchedProgram launched;
+    private final SandboxSpec spec;
     private final CompletableFuture<Outcome> outcome;
     private volatile SandboxFilesystem.Result filesystemResult;
     private volatile IOException filesystemFailure;
     private volatile ResourceUsage finalUsage;
 
-    SandboxProcess(LaunchedProgram launched) {
+    SandboxProcess(LaunchedProgram launched, SandboxSpec spec) {
         this.launched = launched;
+        this.spec = spec;
         this.outcome = launched.helper().onExit().thenApply(helper -> {
             Outcome ended = Outcome.fromWaitStatus(launched.collectExitStatus());
             ended = finishCgroup(ended);
@@ -64,6 +66,17 @@ public final class SandboxProcess extends Process {
         }
         Optional<Cgroup> cgroup = launched.cgroup();
         return cgroup.isPresent() ? Optional.of(cgroup.get().usage()) : Optional.empty();
+    }
+
+    /**
+     * What is in force for the program now, read back from the kernel: namespaces, capabilities, no_new_privs,
+     * seccomp, rlimits, masked kernel files, cgroup limits. Only while the program runs.
+     */
+    public AppliedProtections protections() throws IOException {
+        if (!isAlive()) {
+            throw new IllegalStateException("sandboxed process " + pid() + " has exited: its protections are gone");
+        }
+        return AppliedProtections.read(pid(), spec);
     }
 
     /** Freezes every process of the sandbox (needs limits, i.e. a cgroup of its own). */

@@ -106,6 +106,38 @@ class HardeningTest {
     }
 
     @Test
+    void theAppliedProtectionsAreReadBackFromTheKernel() throws Exception {
+        SandboxProcess cat = Sandbox.builder().allNamespaces().rlimit("nofile", 100, 200).command("/bin/cat").start();
+        try {
+            AppliedProtections applied = cat.protections();
+            assertThat(applied.namespaces()).containsExactlyInAnyOrder(Namespace.values());
+            assertThat(applied.effective()).isEqualTo(Capability.ROOT_DEFAULT);
+            assertThat(applied.bounding()).isEqualTo(Capability.ROOT_DEFAULT);
+            assertThat(applied.ambient()).isEmpty();
+            assertThat(applied.noNewPrivileges()).isTrue();
+            assertThat(applied.seccompFilters()).isGreaterThanOrEqualTo(1);
+            assertThat(applied.rlimits()).containsEntry("core file size", "0/0").containsEntry("open files", "100/200");
+            assertThat(applied.maskedPaths()).contains("/proc/keys", "/proc/sys");
+            assertThat(applied.downgraded()).isEmpty();
+        } finally {
+            cat.getOutputStream().close();
+            cat.waitFor();
+        }
+        SandboxProcess loose = Sandbox.builder().userNamespace().noSeccomp().noNewPrivileges(false)
+                .command("/bin/cat").start();
+        try {
+            AppliedProtections applied = loose.protections();
+            assertThat(applied.namespaces()).containsExactly(Namespace.USER);
+            assertThat(applied.seccompFilters()).isZero();
+            assertThat(applied.noNewPrivileges()).isFalse();
+        } finally {
+            loose.getOutputStream().close();
+            loose.waitFor();
+        }
+        assertThatThrownBy(loose::protections).isInstanceOf(IllegalStateException.class);
+    }
+
+    @Test
     void aSetuidRootBinaryGainsNothing() throws Exception {
         assumeTrue(Sandboxes.ROOT, "making a setuid-root file needs root");
         Path bin = Files.createDirectory(temp.resolve("bin"));
