@@ -1,5 +1,6 @@
 package dev.isolation.seccomp;
 
+import dev.isolation.fs.image.Json;
 import java.math.BigInteger;
 import java.util.ArrayList;
 import java.util.EnumSet;
@@ -56,7 +57,13 @@ final class OciProfile {
     }
 
     static SeccompPolicy parse(String json) {
-        Map<String, Object> root = object(JsonValue.parse(json), "the profile");
+        Object document;
+        try {
+            document = Json.parse(json);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("seccomp profile: " + e.getMessage(), e);
+        }
+        Map<String, Object> root = object(document, "the profile");
         return new OciProfile().read(root);
     }
 
@@ -333,11 +340,19 @@ final class OciProfile {
         return text;
     }
 
+    /** The JSON parser gives integers as Long, and larger ones as BigDecimal. */
     private static BigInteger integer(Object value, String where) {
-        if (!(value instanceof BigInteger number)) {
-            throw new IllegalArgumentException("seccomp profile: " + where + " is not an integer");
+        if (value instanceof Long number) {
+            return BigInteger.valueOf(number);
         }
-        return number;
+        if (value instanceof java.math.BigDecimal decimal) {
+            try {
+                return decimal.toBigIntegerExact();
+            } catch (ArithmeticException fraction) {
+                // not an integer: refused below
+            }
+        }
+        throw new IllegalArgumentException("seccomp profile: " + where + " is not an integer");
     }
 
     private static long u64(Object value, String where) {

@@ -21,7 +21,7 @@ import java.util.Map;
  * value), duplicate object keys (parsers disagree on which one wins, so a blob that has them could mean different
  * things to different readers), lone surrogate escapes, and nesting deeper than {@value #MAX_DEPTH}.
  */
-final class Json {
+public final class Json {
     /** How deeply arrays and objects may nest. */
     static final int MAX_DEPTH = 64;
 
@@ -34,7 +34,7 @@ final class Json {
     }
 
     /** Parses a whole JSON text. */
-    static Object parse(String text) {
+    public static Object parse(String text) {
         Json parser = new Json(text);
         Object value = parser.value();
         parser.skipWhitespace();
