@@ -37,7 +37,7 @@ enum op_type {
     OP_READONLY_IN_ROOT = 14, /* str0 path inside the root; num0: 1 = recursive */
     OP_PIVOT_ROOT = 15,  /* no arguments: the root becomes "/", the old root is detached */
     OP_LOCK_MOUNTS = 16, /* no arguments: enter a nested user+mount namespace, which locks every mount's flags */
-    OP_IDENTITY = 17,    /* num0 uid, num1 gid, str0 "clear-groups" to drop supplementary groups: become them */
+    OP_IDENTITY = 17,    /* num0 uid, num1 gid, str0 "", "clear-groups" or "groups:G1,G2": become them */
     OP_JOIN_CGROUP = 18, /* str0: a cgroup.procs file; the helper writes the child's pid before it runs anything */
     OP_UNSHARE = 19,     /* num0: CLONE_NEW* flags to unshare in the child (the cgroup namespace, once it joined) */
     OP_CAPABILITIES = 20, /* num0: the capabilities kept (bounding, permitted, effective, inheritable), num1: ambient */

@@ -252,7 +252,18 @@ static int lock_mounts(void) {
 static int become(const struct op *op) {
     uid_t uid = (uid_t)op->num[0];
     gid_t gid = (gid_t)op->num[1];
-    if (strcmp(arg(op, 0), "clear-groups") == 0 && setgroups(0, NULL) < 0) return -1;
+    const char *groups = arg(op, 0); /* "": leave them; "clear-groups": none; "groups:G1,G2": exactly those */
+    if (strcmp(groups, "clear-groups") == 0 && setgroups(0, NULL) < 0) return -1;
+    if (strncmp(groups, "groups:", 7) == 0) {
+        gid_t list[64];
+        size_t count = 0;
+        for (const char *p = groups + 7; *p && count < 64; ) {
+            char *end;
+            list[count++] = (gid_t)strtoul(p, &end, 10);
+            p = *end == ',' ? end + 1 : end;
+        }
+        if (setgroups(count, list) < 0) return -1;
+    }
     if (getegid() != gid && setresgid(gid, gid, gid) < 0) return -1;
     /* keep the permitted set across the uid change: the capabilities step sets every set explicitly next */
     if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0) return -1;

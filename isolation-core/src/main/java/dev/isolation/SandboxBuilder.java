@@ -43,6 +43,7 @@ public final class SandboxBuilder {
     FilesystemSpec filesystem;
     OciImage image;
     UserIdentity user;
+    List<Long> groups = List.of();
     ResourceLimits limits;
     CgroupManager cgroups;
     final EnumSet<Capability> addedCapabilities = EnumSet.noneOf(Capability.class);
@@ -68,6 +69,7 @@ public final class SandboxBuilder {
         directory = spec.directory().orElse(null);
         filesystem = spec.filesystem().orElse(null);
         user = spec.user().orElse(null);
+        groups = spec.supplementaryGroups();
         limits = spec.limits().orElse(null);
         cgroups = spec.cgroupManager().orElse(null);
         addedCapabilities.addAll(spec.capabilities());
@@ -334,6 +336,22 @@ public final class SandboxBuilder {
         return this;
     }
 
+    /** Supplementary groups of the program (at most 64), besides the gid of {@link #user}, which must be set. */
+    public SandboxBuilder groups(long... gids) {
+        if (gids.length > 64) {
+            throw new InvalidSandboxSpecException("groups", gids.length + " groups are more than the 64 accepted");
+        }
+        List<Long> list = new ArrayList<>();
+        for (long gid : gids) {
+            if (gid < 0 || gid > IdMapping.MAX_ID) {
+                throw new InvalidSandboxSpecException("groups", gid, "is not a gid (0 to " + IdMapping.MAX_ID + ")");
+            }
+            list.add(gid);
+        }
+        groups = List.copyOf(list);
+        return this;
+    }
+
     /** The working directory inside the sandbox: an absolute path. */
     public SandboxBuilder directory(String directory) {
         requireText("directory", directory);
@@ -430,6 +448,9 @@ public final class SandboxBuilder {
         requireDisjoint("uidMapping", uidMappings);
         requireDisjoint("gidMapping", gidMappings);
         UserIdentity effectiveUser = user != null ? user : defaults.user().orElse(null);
+        if (!groups.isEmpty() && effectiveUser == null) {
+            throw new InvalidSandboxSpecException("groups", "need user(uid, gid) as well");
+        }
         String effectiveHostname = namespaces.contains(Namespace.UTS) && hostname == null ? DEFAULT_HOSTNAME : hostname;
         long insideUid = effectiveUser == null ? 0 : effectiveUser.uid();
         long insideGid = effectiveUser == null ? 0 : effectiveUser.gid();

@@ -27,6 +27,7 @@ public final class SandboxSpec {
     private final Map<String, String> environment;
     private final FilesystemSpec filesystem;
     private final UserIdentity user;
+    private final List<Long> supplementaryGroups;
     private final ResourceLimits limits;
     private final CgroupManager cgroupManager;
     private final Set<Capability> capabilities;
@@ -50,6 +51,7 @@ public final class SandboxSpec {
         this.gidMappings = List.copyOf(gidMappings);
         this.directory = directory;
         this.user = user;
+        this.supplementaryGroups = List.copyOf(builder.groups);
         this.limits = limits;
         this.cgroupManager = cgroupManager;
         this.capabilities = Collections.unmodifiableSet(capabilities.isEmpty() ? EnumSet.noneOf(Capability.class)
@@ -108,6 +110,11 @@ public final class SandboxSpec {
     /** The working directory inside the sandbox; empty means the helper's (the JVM's) working directory. */
     public Optional<String> directory() {
         return Optional.ofNullable(directory);
+    }
+
+    /** The program's supplementary groups. */
+    public List<Long> supplementaryGroups() {
+        return supplementaryGroups;
     }
 
     /** The limits of the sandbox's own cgroup; empty: no cgroup of its own. */

@@ -138,6 +138,20 @@ class HardeningTest {
     }
 
     @Test
+    void supplementaryGroupsAreExactlyTheOnesAskedFor() {
+        if (Sandboxes.ROOT) {
+            Sandboxes.Result result = Sandboxes.shell(Sandbox.builder().pidNamespace().user(1000, 1000)
+                    .groups(1001, 1002), "id -u; id -G");
+            assertThat(result.lines()).containsExactly("1000", "1000 1001 1002");
+        } else {
+            assertThatThrownBy(() -> Sandbox.builder().allNamespaces().user(0, 0).groups(0).command("/bin/true")
+                    .start()).isInstanceOf(SandboxStartException.class).hasMessageContaining("setgroups");
+        }
+        assertThatThrownBy(() -> Sandbox.builder().groups(5).command("/bin/true").build())
+                .isInstanceOf(InvalidSandboxSpecException.class).hasMessageStartingWith("groups:");
+    }
+
+    @Test
     void aSetuidRootBinaryGainsNothing() throws Exception {
         assumeTrue(Sandboxes.ROOT, "making a setuid-root file needs root");
         Path bin = Files.createDirectory(temp.resolve("bin"));

@@ -79,8 +79,7 @@ public final class PlanFactory {
             filesystemSteps.forEach(step -> ops.add(toOp(step)));
         }
         spec.user().ifPresent(user -> ops.add(new Op(OpType.IDENTITY, user.uid(), user.gid(),
-                List.of(!spec.has(Namespace.USER) || mayKeepSetgroups ? "clear-groups" : ""),
-                user.uid() + ":" + user.gid())));
+                List.of(groupsArgument(spec, mayKeepSetgroups)), user.uid() + ":" + user.gid())));
         if (lockMounts) {
             // root inside could otherwise remount a read-only bind writable: lock every mount's flags
             ops.add(Op.of(OpType.LOCK_MOUNTS, "/"));
@@ -104,6 +103,17 @@ public final class PlanFactory {
                 "seccomp filter")));
         ops.add(exec(spec));
         return new Plan(ops);
+    }
+
+    /** What becomes of the supplementary groups: exactly the ones asked for, none, or (setgroups denied) as they are. */
+    private static String groupsArgument(SandboxSpec spec, boolean mayKeepSetgroups) {
+        if (spec.has(Namespace.USER) && !mayKeepSetgroups) {
+            return "";
+        }
+        if (spec.supplementaryGroups().isEmpty()) {
+            return "clear-groups";
+        }
+        return "groups:" + spec.supplementaryGroups().stream().map(String::valueOf).collect(Collectors.joining(","));
     }
 
     /** The filter in hex, compiled once per policy. */

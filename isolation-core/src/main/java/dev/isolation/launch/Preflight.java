@@ -58,6 +58,17 @@ final class Preflight {
     }
 
     private static void checkIdentity(SandboxSpec spec, UserIdentity user) throws SandboxStartException {
+        if (!spec.supplementaryGroups().isEmpty() && spec.has(Namespace.USER)
+                && !Credentials.hasCapability(Credentials.CAP_SETGID)) {
+            throw failure(spec, "supplementary groups " + spec.supplementaryGroups() + " need setgroups(2), which the"
+                    + " kernel denies in a user namespace made by an unprivileged caller", "");
+        }
+        for (long group : spec.supplementaryGroups()) {
+            if (spec.has(Namespace.USER) && !mapped(spec.gidMappings(), group)) {
+                throw failure(spec, "supplementary group " + group + " is not mapped in the user namespace (gid map "
+                        + spec.gidMappings() + ")", "");
+            }
+        }
         if (spec.has(Namespace.USER)) {
             if (!mapped(spec.uidMappings(), user.uid()) || !mapped(spec.gidMappings(), user.gid())) {
                 throw failure(spec, "user " + user.uid() + ":" + user.gid() + " is not mapped in the user namespace"
