@@ -80,7 +80,7 @@ class InitAndOutcomeTest {
                 "sleep " + marker + " & (setsid sleep " + marker + " &); echo ready; exec sleep " + marker).start();
         BufferedReader out = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
         assertThat(out.readLine()).isEqualTo("ready");
-        for (int i = 0; i < 200 && Sandboxes.pidsWithCommandLine("sleep " + marker).size() < 3; i++) {
+        for (int i = 0; i < 500 && Sandboxes.pidsWithCommandLine("sleep " + marker).size() < 3; i++) {
             Thread.sleep(10);
         }
         assertThat(Sandboxes.pidsWithCommandLine("sleep " + marker)).hasSize(3);
