@@ -15,6 +15,10 @@ import java.util.Map;
  * before falling back (every io_uring user falls back to the classic calls), and what current kernels answer
  * anyway for the obsolete ones (removed, or configured out by default).
  *
+ * <p>Syscalls newer than the tables (numbers above the highest of the native table) get ENOSYS as well: a deny
+ * list cannot name them, and refusing them as an older kernel would keeps a new kernel's additions (a new way to
+ * mount, say) from running unfiltered while programs fall back.
+ *
  * <p>Left allowed on purpose: {@code ptrace} (the sandbox's own processes), {@code unshare}, {@code clone} and
  * {@code setns} with namespace flags (nested namespaces are a separate knob), and everything not listed.
  */
@@ -60,7 +64,8 @@ final class DefaultPolicy {
     }
 
     private static SeccompPolicy build() {
-        SeccompPolicy.Builder builder = SeccompPolicy.builder().defaultAction(Action.ALLOW);
+        SeccompPolicy.Builder builder = SeccompPolicy.builder().defaultAction(Action.ALLOW)
+                .unknownSyscalls(Action.errno(ENOSYS));
         Action eperm = Action.errno(EPERM);
         List<String> denied = new ArrayList<>();
         for (List<String> group : EPERM_SYSCALLS.values()) {

@@ -30,6 +30,10 @@ import java.util.Set;
  *       it for the x86 or arm family compiled for; {@code caps} count as not granted (an entry that needs a
  *       capability is dropped, one excluded by a capability kept); {@code minKernel} is not checked (the kernel is
  *       not known when compiling).
+ *   <li>Syscalls newer than the tables ({@link SeccompPolicy#unknownSyscalls()}) get {@code defaultAction}, which
+ *       the profile gives every syscall it does not list. (runc instead answers ENOSYS to the syscalls above the
+ *       highest the profile names when {@code defaultAction} refuses; {@code toBuilder().unknownSyscalls(
+ *       Action.errno(38))} gives that for the syscalls above the tables.)
  *   <li>{@code flags} must be empty (the filter is installed with prctl, which takes none); {@code listenerPath}
  *       and {@code listenerMetadata} must be empty; {@code comment} is ignored; any other key is an error.
  * </ul>
@@ -116,11 +120,13 @@ final class OciProfile {
                     + " SCMP_ARCH_AARCH64, the machines programs are compiled for");
         }
 
+        Action defaultAction = action(root.get("defaultAction"), root.get("defaultErrnoRet"), "defaultAction",
+                "defaultErrnoRet");
         SeccompPolicy.Builder builder = SeccompPolicy.builder()
                 .architectures(architectures)
                 .allowForeignAbi(foreign && architectures.contains(Arch.X86_64))
-                .defaultAction(action(root.get("defaultAction"), root.get("defaultErrnoRet"), "defaultAction",
-                        "defaultErrnoRet"));
+                .defaultAction(defaultAction)
+                .unknownSyscalls(defaultAction);
 
         Object syscalls = root.get("syscalls");
         List<Object> entries = syscalls == null ? List.of() : list(syscalls, "syscalls");

@@ -18,6 +18,10 @@ import java.util.OptionalInt;
  *       its ABI);
  *   <li>loads {@code nr}; on x86_64 a number with the x32 bit (0x40000000) or above goes to the x32 section when
  *       foreign ABIs are allowed, else KILL_PROCESS;
+ *   <li>a number above the highest of the ABI's table (x32: also one between its shared syscalls and its own,
+ *       from 512), a syscall newer than the tables, returns {@link SeccompPolicy#unknownSyscalls()}; number -1 (a
+ *       tracer skipping a syscall) is let on. Left out when that action is the default action. The i386 and x32
+ *       sections begin with the same check on their own tables;
  *   <li>each section finds the syscall by a binary search on its number ({@code jge}), ending in runs of at most
  *       {@value #LEAF} {@code jeq}s each followed by the syscall's block: its rules in order, each a chain of
  *       argument tests ending in {@code ret action}, then {@code ret default}; a number with no rule reaches
@@ -86,10 +90,13 @@ public final class SeccompCompiler {
         if (x32) {
             asm.jump(BpfAssembler.JMP_JGE_K, SyscallTables.X32_SYSCALL_BIT, x32Section, null);
         }
+        // Below the x32 bit here, so -1 cannot reach the check on x86_64.
+        unknownSyscalls(asm, nativeAbi, policy, !x32);
         section(asm, nativeAbi, policy);
         if (x32) {
             asm.mark(x32Section);
             if (foreign) {
+                unknownSyscalls(asm, Abi.X32, policy, true);
                 section(asm, Abi.X32, policy);
             } else {
                 asm.ret(kill);
@@ -98,6 +105,7 @@ public final class SeccompCompiler {
         for (int i = 0; i < otherArchAbis.size(); i++) {
             asm.mark(otherArchSections.get(i));
             asm.load(OFFSET_NR);
+            unknownSyscalls(asm, otherArchAbis.get(i), policy, true);
             section(asm, otherArchAbis.get(i), policy);
         }
 
@@ -109,6 +117,31 @@ public final class SeccompCompiler {
                     + " policy has " + policy.rules().size() + " rules; use fewer, or fewer argument conditions");
         }
         return new SeccompProgram(arch, bytes);
+    }
+
+    /**
+     * Returns {@link SeccompPolicy#unknownSyscalls()} for a number newer than the ABI's table, falls through for the
+     * others; A holds {@code nr}. Nothing when that action is the default action, which those numbers get anyway.
+     */
+    private static void unknownSyscalls(BpfAssembler asm, Abi abi, SeccompPolicy policy, boolean minusOne) {
+        if (policy.unknownSyscalls().equals(policy.defaultAction())) {
+            return;
+        }
+        BpfAssembler.Label known = new BpfAssembler.Label();
+        BpfAssembler.Label unknown = new BpfAssembler.Label();
+        if (abi.ownFirst().isPresent()) {
+            asm.jump(BpfAssembler.JMP_JGT_K, abi.highest(), unknown, null);
+            asm.jump(BpfAssembler.JMP_JGE_K, abi.ownFirst().getAsInt(), known, null);
+            asm.jump(BpfAssembler.JMP_JGT_K, abi.highestShared(), null, known);
+        } else {
+            asm.jump(BpfAssembler.JMP_JGT_K, abi.highest(), null, known);
+        }
+        asm.mark(unknown);
+        if (minusOne) {
+            asm.jump(BpfAssembler.JMP_JEQ_K, -1, known, null);
+        }
+        asm.ret(policy.unknownSyscalls().returnValue());
+        asm.mark(known);
     }
 
     /** The rules for one ABI; A holds {@code nr}. */

@@ -16,7 +16,8 @@ import java.util.StringJoiner;
  * profile by {@link #fromOciJson(String)}. {@link SeccompCompiler} turns it into a program for one {@link Arch}.
  *
  * <p>Rules are tried in the order they were added, among those of the syscall being made: the first whose
- * argument conditions all hold decides. A syscall with no matching rule gets the default action.
+ * argument conditions all hold decides. A syscall with no matching rule gets the default action, except a syscall
+ * newer than the tables: see {@link #unknownSyscalls()}.
  *
  * <p>A rule's syscall must be known to the tables of at least one target architecture, counting the foreign
  * ABIs (i386, x32) of x86_64; for each ABI the rules of syscalls it does not have are left out (there is no
@@ -24,6 +25,7 @@ import java.util.StringJoiner;
  */
 public final class SeccompPolicy {
     private final Action defaultAction;
+    private final Action unknownSyscalls;
     private final List<Rule> rules;
     private final boolean allowForeignAbi;
     private final Set<Arch> architectures;
@@ -31,13 +33,17 @@ public final class SeccompPolicy {
 
     private SeccompPolicy(Builder builder) {
         this.defaultAction = builder.defaultAction;
+        this.unknownSyscalls = builder.unknownSyscalls;
         this.rules = List.copyOf(builder.rules);
         this.allowForeignAbi = builder.allowForeignAbi;
         this.architectures = Collections.unmodifiableSet(EnumSet.copyOf(builder.architectures));
         this.skippedNames = List.copyOf(builder.skippedNames);
     }
 
-    /** A builder with no default action yet, no rules, foreign ABIs refused, and both architectures. */
+    /**
+     * A builder with no default action yet, no rules, syscalls newer than the tables refused with ENOSYS, foreign
+     * ABIs refused, and both architectures.
+     */
     public static Builder builder() {
         return new Builder();
     }
@@ -46,8 +52,9 @@ public final class SeccompPolicy {
      * What a sandbox gets unless it asks for something else: every syscall allowed except what container runtimes
      * refuse by default (the kernel keyring, modules, kexec, reboot, swap, bpf, perf, userfaultfd, file handles,
      * every way of mounting, setting the clocks, personality tricks, io_uring, accounting, quotas, the kernel log,
-     * I/O ports and obsolete calls), and no foreign ABI. See {@link DefaultPolicy} for the list with the errno of
-     * each: EPERM, or ENOSYS where callers take ENOSYS as "use the fallback".
+     * I/O ports and obsolete calls), syscalls newer than the tables refused with ENOSYS, and no foreign ABI. See
+     * {@link DefaultPolicy} for the list with the errno of each: EPERM, or ENOSYS where callers take ENOSYS as "use
+     * the fallback".
      */
     public static SeccompPolicy defaultPolicy() {
         return DefaultPolicy.POLICY;
@@ -57,7 +64,9 @@ public final class SeccompPolicy {
      * Imports a seccomp profile in the OCI runtime-spec format ({@code linux.seccomp} of a config.json), which is
      * also Docker's and Podman's profile format ({@code archMap}, {@code includes} and {@code excludes} included).
      * Syscall names that none of the profile's architectures knows are skipped, as runtimes do for names of other
-     * kernels, and listed by {@link #skippedNames()}. See {@link OciProfile} for how each field maps.
+     * kernels, and listed by {@link #skippedNames()}. Syscalls newer than the tables get the profile's
+     * {@code defaultAction}, as every syscall the profile does not list does. See {@link OciProfile} for how each
+     * field maps.
      *
      * @throws IllegalArgumentException for malformed JSON, an unknown field, or a value that cannot be honoured
      *     (SCMP_ACT_TRACE, SCMP_ACT_NOTIFY, filter flags), naming the field
@@ -70,6 +79,7 @@ public final class SeccompPolicy {
     public Builder toBuilder() {
         Builder builder = new Builder();
         builder.defaultAction = defaultAction;
+        builder.unknownSyscalls = unknownSyscalls;
         builder.rules.addAll(rules);
         builder.allowForeignAbi = allowForeignAbi;
         builder.architectures = EnumSet.copyOf(architectures);
@@ -80,6 +90,18 @@ public final class SeccompPolicy {
     /** The action for a syscall no rule matches. */
     public Action defaultAction() {
         return defaultAction;
+    }
+
+    /**
+     * The action for a syscall newer than the tables ({@link Arch#headersVersion()}), which no rule can name: a
+     * call whose number is above every number of its ABI's table (for x32 also one between the syscalls it shares
+     * with x86_64 and its own, numbered from 512). A kernel newer than the tables has such syscalls; a kernel as old
+     * as the tables answers them with ENOSYS, which is the default here, so that a deny list does not let a new
+     * syscall through unfiltered and programs fall back as they would on the older kernel. Number -1, which a
+     * tracer sets to skip a syscall, is no syscall and keeps the default action.
+     */
+    public Action unknownSyscalls() {
+        return unknownSyscalls;
     }
 
     /** The rules, in the order they are tried. */
@@ -116,6 +138,7 @@ public final class SeccompPolicy {
     public boolean equals(Object other) {
         return other instanceof SeccompPolicy policy
                 && policy.defaultAction.equals(defaultAction)
+                && policy.unknownSyscalls.equals(unknownSyscalls)
                 && policy.rules.equals(rules)
                 && policy.allowForeignAbi == allowForeignAbi
                 && policy.architectures.equals(architectures)
@@ -124,13 +147,14 @@ public final class SeccompPolicy {
 
     @Override
     public int hashCode() {
-        return Objects.hash(defaultAction, rules, allowForeignAbi, architectures, skippedNames);
+        return Objects.hash(defaultAction, unknownSyscalls, rules, allowForeignAbi, architectures, skippedNames);
     }
 
     @Override
     public String toString() {
-        return "SeccompPolicy[default " + defaultAction + ", " + rules.size() + " rules, architectures "
-                + architectures + (allowForeignAbi ? ", foreign ABIs allowed" : "") + "]";
+        return "SeccompPolicy[default " + defaultAction + ", syscalls newer than the tables " + unknownSyscalls
+                + ", " + rules.size() + " rules, architectures " + architectures
+                + (allowForeignAbi ? ", foreign ABIs allowed" : "") + "]";
     }
 
     /** Whether some ABI of these architectures has the syscall. */
@@ -166,6 +190,7 @@ public final class SeccompPolicy {
      */
     public static final class Builder {
         private Action defaultAction;
+        private Action unknownSyscalls = Action.errno(DefaultPolicy.ENOSYS);
         private final List<Rule> rules = new ArrayList<>();
         private boolean allowForeignAbi;
         private EnumSet<Arch> architectures = EnumSet.allOf(Arch.class);
@@ -180,6 +205,22 @@ public final class SeccompPolicy {
                 throw new IllegalArgumentException("defaultAction == null");
             }
             this.defaultAction = action;
+            return this;
+        }
+
+        /**
+         * The action for syscalls newer than the tables, which no rule can name (see
+         * {@link SeccompPolicy#unknownSyscalls()}). Default: {@code Action.errno(38)}, ENOSYS, whatever the default
+         * action: a kernel of the tables' version would answer ENOSYS, libc and language runtimes take it as "not
+         * here" and fall back, and no syscall that nobody could vet runs. Set it to the default action for the
+         * default action to decide them too: {@code Action.ALLOW} to let a new kernel's syscalls through a deny
+         * list, or, for an allow list, its own errno or kill.
+         */
+        public Builder unknownSyscalls(Action action) {
+            if (action == null) {
+                throw new IllegalArgumentException("unknownSyscalls == null");
+            }
+            this.unknownSyscalls = action;
             return this;
         }
 

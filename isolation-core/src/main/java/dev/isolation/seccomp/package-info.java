@@ -14,6 +14,8 @@
  * }</pre>
  *
  * <p>Syscall numbers come from the kernel's UAPI headers through a generator whose output is checked in
- * ({@code isolation-core/src/main/seccomp-tables/}); see its README for how to regenerate them.
+ * ({@code isolation-core/src/main/seccomp-tables/}); see its README for how to regenerate them. A syscall newer than
+ * those headers gets the policy's {@link dev.isolation.seccomp.SeccompPolicy#unknownSyscalls()} action (ENOSYS
+ * unless set otherwise).
  */
 package dev.isolation.seccomp;

@@ -63,8 +63,12 @@ class KernelSeccompTest {
     }
 
     private static Result call(Arch arch, String syscall, long... args) {
+        return call(arch.syscallNumber(syscall).orElseThrow(), args);
+    }
+
+    private static Result call(long number, long... args) {
         long[] a = java.util.Arrays.copyOf(args, 6);
-        long value = LIBC.syscall(arch.syscallNumber(syscall).orElseThrow(), a[0], a[1], a[2], a[3], a[4], a[5]);
+        long value = LIBC.syscall(number, a[0], a[1], a[2], a[3], a[4], a[5]);
         return value == -1 ? Result.error(Native.getLastError()) : Result.ok(value);
     }
 
@@ -130,6 +134,36 @@ class KernelSeccompTest {
                     Result.error(EPERM));
             expect(failures, "clock_settime", call(arch, "clock_settime", 0, 0), Result.error(EPERM));
         });
+    }
+
+    /**
+     * A number above the tables' highest: this kernel has no such syscall either and answers ENOSYS itself, so the
+     * filter's own answer shows with an errno the kernel never gives; the default policy's ENOSYS is checked
+     * alongside, and last the kernel's own answer without the check.
+     */
+    @Test
+    void theFilterAnswersSyscallsNewerThanTheTablesBeforeTheKernel() throws InterruptedException {
+        Arch arch = arch();
+        int newer = arch.nativeAbi().highest() + 1;
+        int unknownErrno = 1003;
+        SeccompPolicy policy = SeccompPolicy.builder().defaultAction(Action.ALLOW)
+                .unknownSyscalls(Action.errno(unknownErrno)).rule(Rule.of("getppid", Action.errno(1004))).build();
+        onFilteredThread(SeccompCompiler.compile(policy, arch), failures -> {
+            expect(failures, "syscall " + newer, call(newer), Result.error(unknownErrno));
+            expect(failures, "syscall " + (newer + 1000), call(newer + 1000), Result.error(unknownErrno));
+            expect(failures, "getpid", call(arch, "getpid"), Result.ok(0));
+            expect(failures, "getppid", call(arch, "getppid"), Result.error(1004));
+        });
+        onFilteredThread(SeccompCompiler.compile(SeccompPolicy.defaultPolicy(), arch), failures -> {
+            expect(failures, "syscall " + newer, call(newer), Result.error(ENOSYS));
+            expect(failures, "getpid", call(arch, "getpid"), Result.ok(0));
+        });
+        AtomicReference<Result> unchecked = new AtomicReference<>();
+        SeccompPolicy open = policy.toBuilder().unknownSyscalls(Action.ALLOW).build();
+        onFilteredThread(SeccompCompiler.compile(open, arch), failures -> unchecked.set(call(newer)));
+        assumeTrue(Result.error(ENOSYS).equals(unchecked.get()), "this kernel answers syscall " + newer + " with "
+                + unchecked.get() + ": it has syscalls newer than the tables (kernel headers " + Arch.headersVersion()
+                + "); regenerate them");
     }
 
     @Test

@@ -97,6 +97,34 @@ class OciProfileTest {
     }
 
     @Test
+    void syscallsNewerThanTheTablesGetTheProfilesDefaultAction() {
+        // the profile says what every syscall it does not list gets; newer ones are not listed either
+        for (String[] profile : new String[][] {
+                {"\"defaultAction\": \"SCMP_ACT_ALLOW\"", "ALLOW"},
+                {"\"defaultAction\": \"SCMP_ACT_ERRNO\"", "ERRNO(1)"},
+                {"\"defaultAction\": \"SCMP_ACT_ERRNO\", \"defaultErrnoRet\": 38", "ERRNO(38)"},
+                {"\"defaultAction\": \"SCMP_ACT_KILL_PROCESS\"", "KILL_PROCESS"},
+                {"\"defaultAction\": \"SCMP_ACT_LOG\"", "LOG"}}) {
+            SeccompPolicy policy = SeccompPolicy.fromOciJson("{" + profile[0]
+                    + ", \"syscalls\": [{\"names\": [\"keyctl\"], \"action\": \"SCMP_ACT_TRAP\"}]}");
+            assertThat(policy.unknownSyscalls()).as(profile[0]).hasToString(profile[1])
+                    .isEqualTo(policy.defaultAction());
+            for (Arch arch : Arch.values()) {
+                Programs program = new Programs(policy, arch);
+                assertThat(program.run(arch.nativeAbi().highest() + 1, arch.auditArch())).as("%s %s", arch, profile[0])
+                        .isEqualTo(policy.defaultAction().returnValue());
+                assertThat(program.call("keyctl")).isEqualTo(Action.TRAP.returnValue());
+            }
+        }
+        // runc's choice for a profile that refuses by default, ENOSYS for newer syscalls, is one call away
+        SeccompPolicy enosys = SeccompPolicy.fromOciJson(PROFILE).toBuilder().unknownSyscalls(Action.errno(38)).build();
+        Programs x86 = new Programs(enosys, Arch.X86_64);
+        assertThat(x86.run(Abi.X86_64.highest() + 1, AUDIT_ARCH_X86_64)).isEqualTo(errno(38));
+        assertThat(x86.run(Abi.I386.highest() + 1, AUDIT_ARCH_I386)).isEqualTo(errno(38));
+        assertThat(x86.call("getdents64")).isEqualTo(EPERM);
+    }
+
+    @Test
     void archMapAndDefaults() {
         SeccompPolicy policy = SeccompPolicy.fromOciJson("""
                 {"defaultAction": "SCMP_ACT_ALLOW",

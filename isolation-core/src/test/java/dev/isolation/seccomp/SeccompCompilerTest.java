@@ -140,6 +140,117 @@ class SeccompCompilerTest {
         assertThat(program.run(0, AUDIT_ARCH_AARCH64)).isEqualTo(KILL_PROCESS);
     }
 
+    @ParameterizedTest
+    @EnumSource(Arch.class)
+    void syscallsNewerThanTheTablesGetEnosysUnderTheDefaultPolicy(Arch arch) {
+        Programs program = new Programs(DEFAULT, arch);
+        int highest = arch.nativeAbi().highest();
+        String newest = newestSyscall(arch.nativeAbi());
+        assertThat(program.call(newest)).as("%s, the highest number of the table", newest)
+                .isEqualTo(DEFAULT.decide(newest).returnValue());
+        for (int newer : new int[] {highest + 1, highest + 2, highest + 100, 0x3fffffff}) {
+            assertThat(program.run(newer, arch.auditArch())).as("%s syscall %d", arch, newer).isEqualTo(ENOSYS);
+        }
+        if (arch == Arch.AARCH64) {
+            assertThat(program.run(0xfffffffe, arch.auditArch())).isEqualTo(ENOSYS);
+            assertThat(program.run(-1, arch.auditArch())).as("-1: a tracer skipped the syscall").isEqualTo(ALLOW);
+        } else {
+            // x32's own numbers on the x86_64 ABI: x86_64 has no syscall 512..547, and this kernel answers ENOSYS
+            assertThat(program.run(512, arch.auditArch())).isEqualTo(ENOSYS);
+            assertThat(program.run(highest + 1 + X32_BIT, arch.auditArch())).as("x32").isEqualTo(KILL_PROCESS);
+        }
+    }
+
+    @Test
+    void theCheckForNewerSyscallsComesRightAfterTheArchitectureAndX32Checks() {
+        List<String> x86 = SeccompCompiler.compile(DEFAULT, Arch.X86_64).disassemble().lines().toList();
+        assertThat(x86.subList(0, 4)).containsExactly("0: ld [4]", "1: jeq 0xc000003e jt 3 jf 2",
+                "2: ret 0x80000000", "3: ld [0]");
+        assertThat(x86.get(4)).as("to the x32 section").startsWith("4: jge 0x40000000 jt ").endsWith(" jf 5");
+        assertThat(x86.subList(5, 7)).containsExactly(String.format("5: jgt 0x%08x jt 6 jf 7",
+                Abi.X86_64.highest()), "6: ret 0x00050026");
+        // aarch64 reaches -1 here (x86_64's goes to the x32 check): a tracer's skip keeps the default action
+        assertThat(SeccompCompiler.compile(DEFAULT, Arch.AARCH64).disassemble()).startsWith(String.format("""
+                0: ld [4]
+                1: jeq 0xc00000b7 jt 3 jf 2
+                2: ret 0x80000000
+                3: ld [0]
+                4: jgt 0x%08x jt 5 jf 7
+                5: jeq 0xffffffff jt 7 jf 6
+                6: ret 0x00050026
+                7: jge""", Abi.AARCH64.highest()));
+    }
+
+    @Test
+    void foreignAbisJudgeNewerSyscallsByTheirOwnTables() {
+        Programs program = new Programs(DEFAULT.toBuilder().allowForeignAbi(true).build(), Arch.X86_64);
+        int i386 = Abi.I386.highest();
+        assertThat(program.run(i386, AUDIT_ARCH_I386)).as("i386 " + newestSyscall(Abi.I386))
+                .isEqualTo(DEFAULT.decide(newestSyscall(Abi.I386)).returnValue());
+        assertThat(program.run(i386 + 1, AUDIT_ARCH_I386)).isEqualTo(ENOSYS);
+        assertThat(program.run(0x7fffffff, AUDIT_ARCH_I386)).isEqualTo(ENOSYS);
+        assertThat(program.run(-1, AUDIT_ARCH_I386)).as("-1: a tracer skipped the syscall").isEqualTo(ALLOW);
+
+        // x32: the shared syscalls end below 512, its own run from 512 to the highest; newer ones are added to
+        // the shared range, so the gap between the two is newer than the tables too
+        int shared = Abi.X32.highestShared();
+        int own = Abi.X32.ownFirst().orElseThrow();
+        assertThat(own).isEqualTo(X32_BIT + 512);
+        assertThat(shared).isLessThan(own);
+        assertThat(program.run(shared, AUDIT_ARCH_X86_64)).isEqualTo(ALLOW);
+        assertThat(program.run(shared + 1, AUDIT_ARCH_X86_64)).isEqualTo(ENOSYS);
+        assertThat(program.run(own - 1, AUDIT_ARCH_X86_64)).isEqualTo(ENOSYS);
+        for (var entry : Abi.X32.table().entrySet()) {
+            if (entry.getValue() >= own) {
+                assertThat(program.run(entry.getValue(), AUDIT_ARCH_X86_64)).as("x32's own " + entry.getKey())
+                        .isEqualTo(DEFAULT.decide(entry.getKey(), 0x40000).returnValue());
+            }
+        }
+        assertThat(program.run(Programs.number(Abi.X32, "rt_sigaction"), AUDIT_ARCH_X86_64)).isEqualTo(ALLOW);
+        assertThat(program.run(Programs.number(Abi.X32, "kexec_load"), AUDIT_ARCH_X86_64)).isEqualTo(EPERM);
+        assertThat(program.run(Abi.X32.highest() + 1, AUDIT_ARCH_X86_64)).isEqualTo(ENOSYS);
+        assertThat(program.run(0xfffffffe, AUDIT_ARCH_X86_64)).isEqualTo(ENOSYS);
+        assertThat(program.run(-1, AUDIT_ARCH_X86_64)).as("-1: a tracer skipped the syscall").isEqualTo(ALLOW);
+        // and the native ABI by its own table still
+        assertThat(program.run(Abi.X86_64.highest() + 1, AUDIT_ARCH_X86_64)).isEqualTo(ENOSYS);
+    }
+
+    @Test
+    void whatNewerSyscallsGetIsTheirPolicySetting() {
+        for (Arch arch : Arch.values()) {
+            int newer = arch.nativeAbi().highest() + 1;
+            SeccompPolicy denyList = SeccompPolicy.builder().defaultAction(Action.ALLOW)
+                    .rule(Rule.of("mount", Action.errno(1))).build();
+            assertThat(new Programs(denyList, arch).run(newer, arch.auditArch())).as("the builder's default")
+                    .isEqualTo(ENOSYS);
+            Programs kill = new Programs(denyList.toBuilder().unknownSyscalls(Action.KILL_PROCESS).build(), arch);
+            assertThat(kill.run(newer, arch.auditArch())).isEqualTo(KILL_PROCESS);
+            assertThat(kill.call("mount")).isEqualTo(EPERM);
+            assertThat(kill.call("getpid")).isEqualTo(ALLOW);
+
+            // the default action for them too: no check at all, the program is the one without it
+            SeccompPolicy open = denyList.toBuilder().unknownSyscalls(Action.ALLOW).build();
+            assertThat(new Programs(open, arch).run(newer, arch.auditArch())).isEqualTo(ALLOW);
+            assertThat(SeccompCompiler.compile(open, arch).disassemble())
+                    .doesNotContain(String.format("jgt 0x%08x", arch.nativeAbi().highest()));
+            assertThat(SeccompCompiler.compile(open, arch).instructions())
+                    .isEqualTo(SeccompCompiler.compile(denyList, arch).instructions() - (arch == Arch.X86_64 ? 2 : 3));
+            SeccompPolicy allowList = SeccompPolicy.builder().defaultAction(Action.errno(1))
+                    .unknownSyscalls(Action.errno(1)).rule(Rule.of("read", Action.ALLOW)).build();
+            assertThat(new Programs(allowList, arch).run(newer, arch.auditArch())).isEqualTo(EPERM);
+        }
+    }
+
+    /** The name of the syscall with the table's highest number. */
+    private static String newestSyscall(Abi abi) {
+        for (var entry : abi.table().entrySet()) {
+            if (entry.getValue() == abi.highest()) {
+                return entry.getKey();
+            }
+        }
+        throw new AssertionError("no syscall numbered " + abi.highest() + " in " + abi);
+    }
+
     @Test
     void argumentConditionsCompareBothHalvesOf64BitValues() {
         long value = 0x00000001_00000005L;
@@ -322,8 +433,10 @@ class SeccompCompilerTest {
 
     @Test
     void bytesAreSockFiltersInLittleEndian() {
-        SeccompProgram program = SeccompCompiler.compile(
-                SeccompPolicy.builder().defaultAction(Action.errno(1)).build(), Arch.AARCH64);
+        // the smallest program: every syscall, newer ones too, gets EPERM
+        SeccompPolicy policy = SeccompPolicy.builder().defaultAction(Action.errno(1)).unknownSyscalls(Action.errno(1))
+                .build();
+        SeccompProgram program = SeccompCompiler.compile(policy, Arch.AARCH64);
         ByteBuffer in = ByteBuffer.wrap(program.bytes()).order(ByteOrder.LITTLE_ENDIAN);
         // ld [4] (arch)
         assertThat(in.getShort()).isEqualTo((short) 0x20);
@@ -343,8 +456,7 @@ class SeccompCompilerTest {
                 4: ret 0x00050001
                 """);
         assertThat(program.instructions()).isEqualTo(5);
-        assertThat(program).isEqualTo(SeccompCompiler.compile(
-                SeccompPolicy.builder().defaultAction(Action.errno(1)).build(), Arch.AARCH64));
+        assertThat(program).isEqualTo(SeccompCompiler.compile(policy.toBuilder().build(), Arch.AARCH64));
         byte[] copy = program.bytes();
         copy[0] = 0x7f;
         assertThat(program.bytes()[0]).isEqualTo((byte) 0x20);

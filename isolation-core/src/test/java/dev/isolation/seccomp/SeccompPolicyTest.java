@@ -50,6 +50,23 @@ class SeccompPolicyTest {
     }
 
     @Test
+    void unknownSyscallsIsASettingOfItsOwn() {
+        SeccompPolicy denyList = SeccompPolicy.builder().defaultAction(Action.ALLOW).build();
+        assertThat(denyList.unknownSyscalls()).as("the builder's default: ENOSYS").isEqualTo(Action.errno(38));
+        SeccompPolicy allowList = SeccompPolicy.builder().defaultAction(Action.KILL_PROCESS).build();
+        assertThat(allowList.unknownSyscalls()).isEqualTo(Action.errno(38));
+        SeccompPolicy open = denyList.toBuilder().unknownSyscalls(Action.ALLOW).build();
+        assertThat(open.unknownSyscalls()).isEqualTo(Action.ALLOW);
+        assertThat(open).isNotEqualTo(denyList);
+        assertThat(open.toBuilder().build()).isEqualTo(open).hasSameHashCodeAs(open);
+        // changing the default action leaves it as it was set
+        assertThat(open.toBuilder().defaultAction(Action.errno(1)).build().unknownSyscalls()).isEqualTo(Action.ALLOW);
+        assertThat(denyList.toString()).isEqualTo("SeccompPolicy[default ALLOW, syscalls newer than the tables"
+                + " ERRNO(38), 0 rules, architectures [x86_64, aarch64]]");
+        assertThatThrownBy(() -> SeccompPolicy.builder().unknownSyscalls(null)).hasMessage("unknownSyscalls == null");
+    }
+
+    @Test
     void badValuesAreRejectedNamingTheField() {
         assertThatThrownBy(() -> Action.errno(0)).hasMessage("errno 0 is out of range: it must be 1..4095");
         assertThatThrownBy(() -> Action.errno(4096)).hasMessage("errno 4096 is out of range: it must be 1..4095");
@@ -103,6 +120,7 @@ class SeccompPolicyTest {
     void theDefaultPolicyHasTheDocumentedShape() {
         SeccompPolicy policy = SeccompPolicy.defaultPolicy();
         assertThat(policy.defaultAction()).isEqualTo(Action.ALLOW);
+        assertThat(policy.unknownSyscalls()).isEqualTo(Action.errno(38));
         assertThat(policy.allowForeignAbi()).isFalse();
         assertThat(policy.architectures()).containsExactlyInAnyOrder(Arch.values());
         assertThat(policy.skippedNames()).isEmpty();
