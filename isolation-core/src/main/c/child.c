@@ -18,14 +18,23 @@
 
 static const int FORWARDED_SIGNALS[] = {SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2};
 
-void fail(int fd, int step, int err, const char *detail) {
+static void send_failure(int fd, int downgraded, int step, int err, const char *detail) {
     struct failure f;
     memset(&f, 0, sizeof f);
+    f.downgraded = downgraded;
     f.step = step;
     f.err = err;
     snprintf(f.detail, sizeof f.detail, "%s", detail ? detail : "");
     if (write_full(fd, &f, sizeof f) < 0) { /* the helper is gone; nothing left to tell */ }
+}
+
+void fail(int fd, int step, int err, const char *detail) {
+    send_failure(fd, 0, step, err, detail);
     _exit(127);
+}
+
+void downgrade(int fd, int step, int err, const char *detail) {
+    send_failure(fd, 1, step, err, detail);
 }
 
 /* The path or value an operation acted on, for the error message. */
@@ -42,6 +51,14 @@ static const char *subject(const struct op *op) {
     }
 }
 
+/* A failed step: skipped and reported when the plan marked it best-effort (and it left nothing half done), else the
+ * end of the start. */
+static void step_failed(const struct op *op, int rc, int error_fd, uint32_t step) {
+    int err = errno;
+    if (op->best_effort && rc != OP_FAILED_HARD) downgrade(error_fd, (int)step, err, subject(op));
+    else fail(error_fd, (int)step, err, subject(op));
+}
+
 static void reset_signals(void) {
     for (int sig = 1; sig < NSIG; sig++)
         if (sig != SIGKILL && sig != SIGSTOP) signal(sig, SIG_DFL);
@@ -55,9 +72,15 @@ static void become_program(const struct plan *plan, struct child_channels ch) {
     /* With SO_PASSCRED on the helper's end, this message carries our pid as the helper's namespace sees it. */
     char hello = 'P';
     if (send(ch.sync_fd, &hello, 1, MSG_NOSIGNAL) != 1) fail(ch.error_fd, 0, errno, "credentials");
+    int highest = highest_passed_fd(plan);
+    if ((ch.error_fd = move_fd_above(ch.error_fd, highest)) < 0) _exit(127);
+    if ((ch.sync_fd = move_fd_above(ch.sync_fd, highest)) < 0) fail(ch.error_fd, 0, errno, "descriptors");
+    if (place_passed_fds(plan) < 0) fail(ch.error_fd, 0, errno, "passing descriptors to the program");
     for (uint32_t i = 0; i < plan->count; i++) {
         const struct op *op = &plan->ops[i];
-        if (op_phase(op->type) == PHASE_PROGRAM && op_run_program(op) < 0) fail(ch.error_fd, (int)i, errno, subject(op));
+        if (op_phase(op->type) != PHASE_PROGRAM) continue;
+        int rc = op_run_program(op);
+        if (rc < 0) step_failed(op, rc, ch.error_fd, i);
     }
     fail(ch.error_fd, (int)plan->count - 1, ENOEXEC, "plan ended without exec");
 }
@@ -101,7 +124,9 @@ void child_main(const struct plan *plan, struct child_channels ch, int pid_names
     if (recv(ch.sync_fd, &go, 1, 0) != 1) _exit(127); /* the helper went away before the maps were written */
     for (uint32_t i = 0; i < plan->count; i++) {
         const struct op *op = &plan->ops[i];
-        if (op_phase(op->type) == PHASE_SETUP && op_run_setup(op) < 0) fail(ch.error_fd, (int)i, errno, subject(op));
+        if (op_phase(op->type) != PHASE_SETUP) continue;
+        int rc = op_run_setup(op);
+        if (rc < 0) step_failed(op, rc, ch.error_fd, i);
     }
     if (!pid_namespace) {
         become_program(plan, ch);
@@ -110,6 +135,7 @@ void child_main(const struct plan *plan, struct child_channels ch, int pid_names
     if (program < 0) fail(ch.error_fd, 0, errno, "fork of the program by init");
     if (program == 0) become_program(plan, ch);
     close(ch.error_fd);
+    close_passed_fds(plan);
     run_init(program, ch.sync_fd);
     _exit(127);
 }

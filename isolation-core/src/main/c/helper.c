@@ -21,7 +21,6 @@
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
-#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -45,18 +44,6 @@ static void reaped(struct sandbox *s, pid_t pid, int status) {
         s->child_done = 1;
         s->child_status = status;
     }
-}
-
-static int connect_control(const char *path) {
-    struct sockaddr_un addr;
-    memset(&addr, 0, sizeof addr);
-    addr.sun_family = AF_UNIX;
-    if (strlen(path) >= sizeof addr.sun_path) { errno = ENAMETOOLONG; return -1; }
-    strcpy(addr.sun_path, path);
-    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0) return -1;
-    if (connect(fd, (struct sockaddr *)&addr, sizeof addr) < 0) { close(fd); return -1; }
-    return fd;
 }
 
 /* Kill our children until none is left. As a subreaper, orphaned descendants become our children. */
@@ -129,6 +116,11 @@ static void start(struct sandbox *s, const struct plan *plan) {
     int on = 1;
     if (setsockopt(sync_pair[0], SOL_SOCKET, SO_PASSCRED, &on, sizeof on) < 0) abort_start(s, 0, errno, "SO_PASSCRED");
 
+    for (uint32_t i = 0; i < plan->count; i++) {
+        struct op *op = &plan->ops[i];
+        if (op_phase(op->type) == PHASE_HELPER && op_run_helper(op) < 0) abort_start(s, (int)i, errno, op->str[0]);
+    }
+
     uint64_t flags = plan->ops[0].num[0];
     s->pid_namespace = (flags & CLONE_NEWPID) != 0;
     s->child = clone_child(flags);
@@ -142,25 +134,33 @@ static void start(struct sandbox *s, const struct plan *plan) {
     }
     close(sync_pair[1]);
     close(error_pipe[1]);
+    close_passed_fds(plan); /* the child has its own copies */
     s->sync_fd = sync_pair[0];
     s->error_fd = error_pipe[0];
 
     for (uint32_t i = 0; i < plan->count; i++) {
         const struct op *op = &plan->ops[i];
-        if (op_phase(op->type) != PHASE_PARENT || op_run_parent(op, s->child) == 0) continue;
         char detail[512];
-        if (op->type == OP_JOIN_CGROUP) snprintf(detail, sizeof detail, "%s", op->str[0]);
-        else snprintf(detail, sizeof detail, "/proc/%d/%s", (int)s->child, op_name(op->type));
-        abort_start(s, (int)i, errno, detail);
+        if (op_phase(op->type) != PHASE_PARENT || op_run_parent(op, s->child, detail, sizeof detail) == 0) continue;
+        int err = errno;
+        if (!*detail && op->type == OP_JOIN_CGROUP) snprintf(detail, sizeof detail, "%s", op->str[0]);
+        else if (!*detail) snprintf(detail, sizeof detail, "/proc/%d/%s", (int)s->child, op_name(op->type));
+        if (!op->best_effort) abort_start(s, (int)i, err, detail);
+        report(s->control_fd, REPORT_DOWNGRADED, 0, (int)i, err, detail);
     }
     char go = 'G';
     if (send(s->sync_fd, &go, 1, MSG_NOSIGNAL) != 1) abort_start(s, 0, errno, "sync with the sandbox");
 
-    struct failure f;
-    ssize_t n;
-    do n = read(s->error_fd, &f, sizeof f); while (n < 0 && errno == EINTR);
-    if (n == (ssize_t)sizeof f) abort_start(s, f.step, f.err, f.detail);
-    if (n != 0) abort_start(s, 0, n < 0 ? errno : EPROTO, "error pipe");
+    /* Downgraded steps, then either a failure or EOF (the program is exec'd). Each record is written whole. */
+    for (;;) {
+        struct failure f;
+        ssize_t n;
+        do n = read(s->error_fd, &f, sizeof f); while (n < 0 && errno == EINTR);
+        if (n == 0) break;
+        if (n != (ssize_t)sizeof f) abort_start(s, 0, n < 0 ? errno : EPROTO, "error pipe");
+        if (!f.downgraded) abort_start(s, f.step, f.err, f.detail);
+        report(s->control_fd, REPORT_DOWNGRADED, 0, f.step, f.err, f.detail);
+    }
     close(s->error_fd);
     /* EOF: the program is exec'd, or the sandbox died before it could say anything. */
     pid_t program = receive_program_pid(s->sync_fd);
@@ -218,7 +218,7 @@ int main(int argc, char **argv) {
         return 2;
     }
     struct sandbox s = {.control_fd = -1, .sync_fd = -1, .error_fd = -1, .signal_fd = -1, .child = -1};
-    s.control_fd = connect_control(argv[1]);
+    s.control_fd = connect_unix(argv[1]);
     if (s.control_fd < 0) {
         fprintf(stderr, "isolation-helper: cannot connect to %s: %s\n", argv[1], strerror(errno));
         return 2;

@@ -2,6 +2,7 @@
  * isolation-helper: executes a launch plan built and validated by the Java side.
  *
  * The plan is an ordered list of operations. Each operation belongs to one phase, fixed by its type:
+ *   PHASE_HELPER  run by the helper before the clone, on the host (the files and sockets passed to the program),
  *   PHASE_PARENT  run by the helper after the clone (uid/gid maps of the child),
  *   PHASE_SETUP   run by the cloned child inside the new namespaces (hostname, loopback, mounts),
  *   PHASE_PROGRAM run in the process that becomes the program (working directory, exec).
@@ -46,19 +47,30 @@ enum op_type {
     OP_SECCOMP = 23,     /* str0: the filter, struct sock_filter[] in hex; installed last, just before exec */
     OP_REBIND_IN_ROOT = 24, /* str0: a path inside the root, bound onto itself (recursively) so it can be re-flagged */
     OP_SYSCTL = 25,      /* str0: a /proc/sys file, str1: the value written (e.g. user.max_user_namespaces) */
-    OP_MAX = 26
+    OP_PASS_FD = 26,     /* num0: the program's fd number; num1: PASS_*; str0: host path; str1: "r", "w", "a" or "rw" */
+    OP_MAX = 27
 };
+
+/* Or'ed into an operation's type on the wire: a failure of this step is reported as a downgrade, and setup goes on. */
+#define OP_FLAG_BEST_EFFORT 0x10000U
+
+/* Returned by an operation whose failure left the process half changed: the start fails even if best-effort. */
+#define OP_FAILED_HARD (-2)
+
+/* What OP_PASS_FD opens on the host, before any namespace is made. */
+enum pass_kind { PASS_FILE = 0, PASS_UNIX_SOCKET = 1 };
 
 /* What OP_MOUNT_IN_ROOT creates when its target is missing. */
 enum create_kind { CREATE_NOTHING = 0, CREATE_DIRECTORY = 1, CREATE_FILE = 2, SKIP_IF_MISSING = 3 };
 
-enum op_phase { PHASE_PARENT, PHASE_SETUP, PHASE_PROGRAM };
+enum op_phase { PHASE_HELPER, PHASE_PARENT, PHASE_SETUP, PHASE_PROGRAM };
 
 /* Messages from the helper to the JVM. */
 enum report_type {
     REPORT_STARTED = 1, /* value: host pid of the program */
     REPORT_FAILED = 2,  /* step, err, detail, errno text */
-    REPORT_EXITED = 3   /* value: raw wait status of the program */
+    REPORT_EXITED = 3,  /* value: raw wait status of the program */
+    REPORT_DOWNGRADED = 4 /* step, err, detail: a best-effort step failed and was skipped; sent before STARTED */
 };
 
 /* Commands from the JVM to the helper. */
@@ -68,6 +80,8 @@ enum command_type {
 
 struct op {
     uint32_t type;
+    int best_effort;  /* OP_FLAG_BEST_EFFORT was set */
+    int fd;           /* OP_PASS_FD: the descriptor the helper opened, inherited by the child */
     uint64_t num[2];
     uint32_t nstr;
     char **str;
@@ -80,6 +94,7 @@ struct plan {
 
 /* A failure inside the sandbox's processes, sent to the helper over the error pipe. */
 struct failure {
+    int32_t downgraded; /* 1: a best-effort step failed, setup went on; 0: the start failed */
     int32_t step;
     int32_t err;
     char detail[512];
@@ -89,9 +104,14 @@ struct failure {
 int plan_read(int fd, struct plan *plan);
 enum op_phase op_phase(uint32_t type);
 const char *op_name(uint32_t type);
+int op_run_helper(struct op *op);
 int op_run_setup(const struct op *op);
-int op_run_parent(const struct op *op, pid_t child);
+int op_run_parent(const struct op *op, pid_t child, char *detail, size_t detail_size);
 int op_run_program(const struct op *op);
+int highest_passed_fd(const struct plan *plan);
+int move_fd_above(int fd, int above);
+int place_passed_fds(const struct plan *plan);
+void close_passed_fds(const struct plan *plan);
 
 /* security.c */
 int security_op(const struct op *op);
@@ -102,6 +122,7 @@ int root_op(const struct op *op);
 /* wire.c */
 int read_full(int fd, void *buf, size_t len);
 int write_full(int fd, const void *buf, size_t len);
+int connect_unix(const char *path);
 int report(int fd, uint32_t type, int32_t value, int32_t step, int32_t err, const char *detail);
 
 /* child.c */
@@ -111,5 +132,6 @@ struct child_channels {
 };
 void child_main(const struct plan *plan, struct child_channels ch, int pid_namespace) __attribute__((noreturn));
 void fail(int fd, int step, int err, const char *detail) __attribute__((noreturn));
+void downgrade(int fd, int step, int err, const char *detail);
 
 #endif

@@ -12,6 +12,7 @@
 #include <grp.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "helper.h"
@@ -29,7 +30,7 @@ static const char *const OP_NAMES[OP_MAX] = {
     [OP_LOCK_MOUNTS] = "lock-mounts", [OP_IDENTITY] = "identity", [OP_JOIN_CGROUP] = "cgroup",
     [OP_UNSHARE] = "unshare",     [OP_CAPABILITIES] = "capabilities", [OP_RLIMIT] = "rlimit",
     [OP_NO_NEW_PRIVS] = "no_new_privs", [OP_SECCOMP] = "seccomp", [OP_REBIND_IN_ROOT] = "bind",
-    [OP_SYSCTL] = "sysctl",
+    [OP_SYSCTL] = "sysctl",       [OP_PASS_FD] = "pass-fd",
 };
 
 /* How many strings each operation needs at least; the helper indexes them without further checks. */
@@ -37,7 +38,7 @@ static const uint32_t MIN_STRINGS[OP_MAX] = {
     [OP_UID_MAP] = 1, [OP_GID_MAP] = 1, [OP_SETGROUPS] = 1, [OP_HOSTNAME] = 1, [OP_MOUNT] = 4, [OP_CHDIR] = 1,
     [OP_EXEC] = 3,    [OP_ROOT] = 4,    [OP_MOUNT_IN_ROOT] = 4, [OP_MKDIR_IN_ROOT] = 1, [OP_SYMLINK_IN_ROOT] = 2,
     [OP_READONLY_IN_ROOT] = 1, [OP_IDENTITY] = 1, [OP_JOIN_CGROUP] = 1, [OP_RLIMIT] = 2, [OP_SECCOMP] = 1,
-    [OP_REBIND_IN_ROOT] = 1, [OP_SYSCTL] = 2,
+    [OP_REBIND_IN_ROOT] = 1, [OP_SYSCTL] = 2, [OP_PASS_FD] = 2,
 };
 
 const char *op_name(uint32_t type) {
@@ -46,6 +47,8 @@ const char *op_name(uint32_t type) {
 
 enum op_phase op_phase(uint32_t type) {
     switch (type) {
+    case OP_PASS_FD:
+        return PHASE_HELPER;
     case OP_UID_MAP:
     case OP_GID_MAP:
     case OP_SETGROUPS:
@@ -92,7 +95,9 @@ int plan_read(int fd, struct plan *plan) {
         struct op *op = &plan->ops[i];
         uint32_t head[2];
         if (read_full(fd, head, sizeof head) < 0 || read_full(fd, op->num, sizeof op->num) < 0) return -1;
-        op->type = head[0];
+        op->type = head[0] & ~OP_FLAG_BEST_EFFORT;
+        op->best_effort = (head[0] & OP_FLAG_BEST_EFFORT) != 0;
+        op->fd = -1;
         op->nstr = head[1];
         if (op->type == 0 || op->type >= OP_MAX || op->nstr > MAX_STRINGS || op->nstr < MIN_STRINGS[op->type]) {
             errno = EPROTO;
@@ -147,14 +152,121 @@ static int write_proc_file(pid_t pid, const char *name, const char *text) {
     return write_file(path, text);
 }
 
-int op_run_parent(const struct op *op, pid_t child) {
+/*
+ * Writes an id map through a setuid helper of the host (newuidmap or newgidmap, which check /etc/subuid and
+ * /etc/subgid): "<program> <pid> <inside> <outside> <count>...". What it prints on failure becomes the detail.
+ */
+static int run_id_map_program(const char *program, pid_t child, const char *map, char *detail, size_t detail_size) {
+    char *copy = strdup(map);
+    char pid_text[16];
+    char *argv[3 + 3 * 340 + 1];
+    size_t argc = 0;
+    if (!copy) return -1;
+    snprintf(pid_text, sizeof pid_text, "%d", (int)child);
+    argv[argc++] = (char *)program;
+    argv[argc++] = pid_text;
+    for (char *save = NULL, *word = strtok_r(copy, " \n", &save); word && argc < sizeof argv / sizeof *argv - 1;
+         word = strtok_r(NULL, " \n", &save))
+        argv[argc++] = word;
+    argv[argc] = NULL;
+    int output[2];
+    if (pipe2(output, O_CLOEXEC) < 0) { free(copy); return -1; }
+    pid_t pid = fork();
+    if (pid == 0) {
+        dup2(output[1], 1);
+        dup2(output[1], 2);
+        char *no_env[] = {NULL};
+        execve(program, argv, no_env);
+        dprintf(2, "cannot run %s: %s", program, strerror(errno));
+        _exit(127);
+    }
+    int saved = errno;
+    close(output[1]);
+    free(copy);
+    if (pid < 0) { close(output[0]); errno = saved; return -1; }
+    size_t used = 0;
+    ssize_t n;
+    while (used + 1 < detail_size && (n = read(output[0], detail + used, detail_size - 1 - used)) != 0) {
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) break;
+        used += (size_t)n;
+    }
+    detail[used] = '\0';
+    while (used > 0 && (detail[used - 1] == '\n' || detail[used - 1] == ' ')) detail[--used] = '\0';
+    close(output[0]);
+    int status;
+    while (waitpid(pid, &status, 0) < 0)
+        if (errno != EINTR) return -1;
+    if (WIFEXITED(status) && WEXITSTATUS(status) == 0) { detail[0] = '\0'; return 0; }
+    if (used == 0) snprintf(detail, detail_size, "%s exited with status %d", program, status);
+    errno = EPERM;
+    return -1;
+}
+
+/* detail: where to describe a failure beyond errno (left empty when the path of the step says it all). */
+int op_run_parent(const struct op *op, pid_t child, char *detail, size_t detail_size) {
+    detail[0] = '\0';
     switch (op->type) {
-    case OP_UID_MAP: return write_proc_file(child, "uid_map", arg(op, 0));
-    case OP_GID_MAP: return write_proc_file(child, "gid_map", arg(op, 0));
+    case OP_UID_MAP:
+    case OP_GID_MAP:
+        if (op->nstr > 1 && *op->str[1]) return run_id_map_program(op->str[1], child, arg(op, 0), detail, detail_size);
+        return write_proc_file(child, op->type == OP_UID_MAP ? "uid_map" : "gid_map", arg(op, 0));
     case OP_SETGROUPS: return write_proc_file(child, "setgroups", arg(op, 0));
     case OP_JOIN_CGROUP: return write_pid(arg(op, 0), child);
     default: errno = EPROTO; return -1;
     }
+}
+
+static int open_passed(const char *path, const char *mode) {
+    int flags = strcmp(mode, "w") == 0    ? O_WRONLY | O_CREAT | O_TRUNC
+                : strcmp(mode, "a") == 0  ? O_WRONLY | O_CREAT | O_APPEND
+                : strcmp(mode, "rw") == 0 ? O_RDWR | O_CREAT
+                                          : O_RDONLY;
+    return open(path, flags | O_CLOEXEC | O_NOCTTY, 0600);
+}
+
+/* On the host, before the clone: opens what the program is given (close-on-exec until placed). */
+int op_run_helper(struct op *op) {
+    if (op->type != OP_PASS_FD) { errno = EPROTO; return -1; }
+    op->fd = op->num[1] == PASS_UNIX_SOCKET ? connect_unix(arg(op, 0)) : open_passed(arg(op, 0), arg(op, 1));
+    return op->fd < 0 ? -1 : 0;
+}
+
+/* The highest number a passed descriptor gets in the program (2 when none is passed). */
+int highest_passed_fd(const struct plan *plan) {
+    int highest = 2;
+    for (uint32_t i = 0; i < plan->count; i++)
+        if (plan->ops[i].type == OP_PASS_FD && (int)plan->ops[i].num[0] > highest) highest = (int)plan->ops[i].num[0];
+    return highest;
+}
+
+/* Moves fd above `above`, keeping close-on-exec; returns the new number. */
+int move_fd_above(int fd, int above) {
+    if (fd > above) return fd;
+    int moved = fcntl(fd, F_DUPFD_CLOEXEC, above + 1);
+    if (moved >= 0) close(fd);
+    return moved;
+}
+
+/* In the program's process: each passed descriptor at its number. The caller has moved every descriptor it still
+ * needs above highest_passed_fd(); the opened copies are moved there too, so no placement clobbers another. */
+int place_passed_fds(const struct plan *plan) {
+    int highest = highest_passed_fd(plan);
+    for (uint32_t i = 0; i < plan->count; i++) {
+        struct op *op = &plan->ops[i];
+        if (op->type == OP_PASS_FD && op->fd >= 0 && (op->fd = move_fd_above(op->fd, highest)) < 0) return -1;
+    }
+    for (uint32_t i = 0; i < plan->count; i++) {
+        const struct op *op = &plan->ops[i];
+        if (op->type == OP_PASS_FD && op->fd >= 0 && dup2(op->fd, (int)op->num[0]) < 0) return -1;
+    }
+    return 0;
+}
+
+/* In the helper and in init: what was passed belongs to the program only (EOF on a pipe or socket is its to give). */
+void close_passed_fds(const struct plan *plan) {
+    for (uint32_t i = 0; i < plan->count; i++)
+        if (plan->ops[i].type == OP_PASS_FD && plan->ops[i].fd >= 0) close(plan->ops[i].fd);
 }
 
 static int loopback_up(void) {
@@ -231,21 +343,73 @@ static int exec_program(const struct op *op) {
     return -1;
 }
 
+/* "inside outside count" lines of a map, rewritten as "inside inside count": the same ids, seen the same. */
+static int identity_of(const char *map_file, char *out, size_t out_size) {
+    char text[4096];
+    int fd = open(map_file, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return -1;
+    ssize_t n = read(fd, text, sizeof text - 1);
+    close(fd);
+    if (n <= 0) { errno = n < 0 ? errno : EIO; return -1; }
+    text[n] = '\0';
+    size_t used = 0;
+    out[0] = '\0';
+    for (char *save = NULL, *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+        unsigned long inside, outside, count;
+        if (sscanf(line, "%lu %lu %lu", &inside, &outside, &count) != 3) continue;
+        int len = snprintf(out + used, out_size - used, "%lu %lu %lu\n", inside, inside, count);
+        if (len < 0 || (size_t)len >= out_size - used) { errno = E2BIG; return -1; }
+        used += (size_t)len;
+    }
+    return 0;
+}
+
+/* In the child that stayed in the sandbox's user namespace (with its capabilities there): maps the nested one. */
+static void write_nested_maps(pid_t nested) {
+    char map[4096], setgroups[16] = "";
+    char path[64];
+    int fd = open("/proc/self/setgroups", O_RDONLY | O_CLOEXEC);
+    if (fd >= 0) {
+        ssize_t n = read(fd, setgroups, sizeof setgroups - 1);
+        setgroups[n > 0 ? n : 0] = '\0';
+        close(fd);
+    }
+    if (identity_of("/proc/self/uid_map", map, sizeof map) < 0 || write_proc_file(nested, "uid_map", map) < 0) _exit(1);
+    if (strncmp(setgroups, "deny", 4) == 0 && write_proc_file(nested, "setgroups", "deny") < 0) _exit(2);
+    snprintf(path, sizeof path, "/proc/self/gid_map");
+    if (identity_of(path, map, sizeof map) < 0 || write_proc_file(nested, "gid_map", map) < 0) _exit(3);
+    _exit(0);
+}
+
 /*
  * Mounts copied into a mount namespace owned by a less privileged user namespace are locked: their read-only,
  * nosuid, nodev, noexec flags cannot be cleared and they cannot be unmounted to reveal what is below. Entering a
- * nested user namespace (mapping only our own ids) with a new mount namespace does exactly that copy.
+ * nested user namespace with a new mount namespace does exactly that copy. Its maps are the identity of the
+ * sandbox's (every id the sandbox has keeps its meaning); only a process still in the sandbox's user namespace,
+ * with CAP_SETUID there, may write several ids, so a child that stays behind writes them and exits.
  */
 static int lock_mounts(void) {
-    uid_t uid = geteuid();
-    gid_t gid = getegid();
-    if (unshare(CLONE_NEWUSER | CLONE_NEWNS) < 0) return -1;
-    char map[64];
-    snprintf(map, sizeof map, "%u %u 1\n", (unsigned)uid, (unsigned)uid);
-    if (write_proc_file(getpid(), "uid_map", map) < 0) return -1;
-    if (write_proc_file(getpid(), "setgroups", "deny") < 0 && errno != ENOENT) return -1;
-    snprintf(map, sizeof map, "%u %u 1\n", (unsigned)gid, (unsigned)gid);
-    return write_proc_file(getpid(), "gid_map", map);
+    int go[2];
+    if (pipe2(go, O_CLOEXEC) < 0) return -1;
+    pid_t writer = fork();
+    if (writer < 0) { close(go[0]); close(go[1]); return -1; }
+    if (writer == 0) {
+        char byte;
+        close(go[1]);
+        if (read(go[0], &byte, 1) != 1) _exit(4); /* the parent could not unshare: nothing to map */
+        write_nested_maps(getppid());
+    }
+    close(go[0]);
+    int rc = unshare(CLONE_NEWUSER | CLONE_NEWNS);
+    int saved = errno;
+    if (rc == 0 && write(go[1], "G", 1) != 1) rc = OP_FAILED_HARD;
+    close(go[1]);
+    int status;
+    while (waitpid(writer, &status, 0) < 0 && errno == EINTR) { }
+    if (rc < 0) { errno = rc == -1 ? saved : EPIPE; return rc; }
+    /* From here a failure leaves this process unmapped in the new namespace: never skippable. */
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) { errno = EPERM; return OP_FAILED_HARD; }
+    return 0;
 }
 
 /* Becomes uid/gid: groups first, then gid, then uid (after which the rest would no longer be permitted). */

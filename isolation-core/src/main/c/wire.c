@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "helper.h"
@@ -47,4 +48,22 @@ int report(int fd, uint32_t type, int32_t value, int32_t step, int32_t err, cons
     memcpy(frame + sizeof header, detail, detail_len);
     memcpy(frame + sizeof header + detail_len, errtext, errtext_len);
     return write_full(fd, frame, sizeof header + detail_len + errtext_len);
+}
+
+/* A close-on-exec stream connection to the Unix socket at path. */
+int connect_unix(const char *path) {
+    struct sockaddr_un addr;
+    memset(&addr, 0, sizeof addr);
+    addr.sun_family = AF_UNIX;
+    if (strlen(path) >= sizeof addr.sun_path) { errno = ENAMETOOLONG; return -1; }
+    strcpy(addr.sun_path, path);
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) return -1;
+    if (connect(fd, (struct sockaddr *)&addr, sizeof addr) < 0) {
+        int saved = errno;
+        close(fd);
+        errno = saved;
+        return -1;
+    }
+    return fd;
 }

@@ -13,8 +13,8 @@ import java.util.Set;
  * What is in force for a running sandboxed program, read back from the kernel (/proc/&lt;pid&gt;), not from what was
  * asked: its own namespaces, its capability sets, no_new_privs, its seccomp filters and its resource limits, with
  * the masked and read-only kernel files and the cgroup limits its start applied. {@link #downgraded()} lists
- * requested protections that were not applied: always empty, since a protection that cannot be applied fails the
- * start.
+ * requested protections that were not applied: empty unless the caller marked some best-effort
+ * ({@link SandboxBuilder#bestEffort}) and the host could not apply them; otherwise such a protection fails the start.
  *
  * @param namespaces      the namespaces the program does not share with the JVM
  * @param effective       its effective capabilities
@@ -29,9 +29,10 @@ import java.util.Set;
  */
 public record AppliedProtections(Set<Namespace> namespaces, Set<Capability> effective, Set<Capability> bounding,
         Set<Capability> ambient, boolean noNewPrivileges, int seccompFilters, Map<String, String> rlimits,
-        List<String> maskedPaths, String cgroupLimits, List<String> downgraded) {
+        List<String> maskedPaths, String cgroupLimits, List<Downgrade> downgraded) {
 
-    static AppliedProtections read(long pid, SandboxSpec spec) throws IOException {
+    static AppliedProtections read(long pid, SandboxSpec spec, boolean hasCgroup, List<Downgrade> downgraded)
+            throws IOException {
         Path proc = Path.of("/proc", Long.toString(pid));
         Map<String, String> status = new LinkedHashMap<>();
         for (String line : Files.readAllLines(proc.resolve("status"))) {
@@ -65,7 +66,8 @@ public record AppliedProtections(Set<Namespace> namespaces, Set<Capability> effe
         return new AppliedProtections(Set.copyOf(own), capabilities(status.get("CapEff")),
                 capabilities(status.get("CapBnd")), capabilities(status.get("CapAmb")),
                 "1".equals(status.get("NoNewPrivs")), Integer.parseInt(status.getOrDefault("Seccomp_filters", "0")),
-                Map.copyOf(limits), masked, spec.limits().map(Object::toString).orElse(""), List.of());
+                Map.copyOf(limits), masked, hasCgroup ? spec.limits().map(Object::toString).orElse("") : "",
+                List.copyOf(downgraded));
     }
 
     private static List<String> concat(List<String> a, List<String> b) {

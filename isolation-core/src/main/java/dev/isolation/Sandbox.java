@@ -1,5 +1,11 @@
 package dev.isolation;
 
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
 import dev.isolation.launch.Launcher;
 import java.io.IOException;
 
@@ -20,6 +26,24 @@ public final class Sandbox {
      * that throws a {@link SandboxStartException} naming the step, the path and the errno, and leaves nothing behind.
      */
     public static SandboxProcess start(SandboxSpec spec) throws IOException {
-        return new SandboxProcess(Launcher.start(spec), spec);
+        List<Downgrade> downgrades = new ArrayList<>();
+        SandboxSpec effective = withoutMissingNamespaces(spec, downgrades);
+        return new SandboxProcess(Launcher.start(effective, downgrades), effective);
+    }
+
+    /** Best-effort namespaces this kernel does not have are left out (and reported); the others are checked later. */
+    private static SandboxSpec withoutMissingNamespaces(SandboxSpec spec, List<Downgrade> downgrades) {
+        SandboxSpec effective = spec;
+        for (Map.Entry<Namespace, Protection> optional : Map.of(Namespace.TIME, Protection.TIME_NAMESPACE,
+                Namespace.CGROUP, Protection.CGROUP_NAMESPACE).entrySet()) {
+            Namespace namespace = optional.getKey();
+            Path link = Path.of("/proc/self/ns", namespace.procName());
+            if (spec.has(namespace) && spec.isBestEffort(optional.getValue()) && !Files.exists(link)) {
+                effective = effective.withoutNamespace(namespace);
+                downgrades.add(new Downgrade(optional.getValue(), namespace.procName(), "this kernel has no "
+                        + namespace.procName() + " namespace (" + link + " is missing)"));
+            }
+        }
+        return effective;
     }
 }

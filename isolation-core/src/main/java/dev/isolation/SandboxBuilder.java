@@ -7,6 +7,7 @@ import dev.isolation.fs.image.OciImage;
 import dev.isolation.seccomp.SeccompPolicy;
 import dev.isolation.fs.SandboxPaths;
 import dev.isolation.launch.Credentials;
+import dev.isolation.launch.SubordinateIds;
 import java.io.IOException;
 import java.lang.ProcessBuilder.Redirect;
 import java.nio.charset.StandardCharsets;
@@ -17,6 +18,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.TreeMap;
 
 /**
  * Describes a sandboxed program, in the manner of {@link ProcessBuilder}. Obtain one from {@link Sandbox#builder()}.
@@ -56,6 +58,9 @@ public final class SandboxBuilder {
     Redirect output = Redirect.PIPE;
     Redirect error = Redirect.PIPE;
     boolean redirectErrorStream;
+    final EnumSet<Protection> bestEffort = EnumSet.noneOf(Protection.class);
+    final Map<Integer, PassedDescriptor> passed = new TreeMap<>();
+    boolean subordinateIdMaps;
 
     SandboxBuilder() {
     }
@@ -73,6 +78,11 @@ public final class SandboxBuilder {
         limits = spec.limits().orElse(null);
         cgroups = spec.cgroupManager().orElse(null);
         addedCapabilities.addAll(spec.capabilities());
+        droppedCapabilities.addAll(EnumSet.complementOf(EnumSet.copyOf(spec.capabilities().isEmpty()
+                ? EnumSet.noneOf(Capability.class) : spec.capabilities())));
+        bestEffort.addAll(spec.bestEffort());
+        spec.passedDescriptors().forEach(d -> passed.put(d.fd(), d));
+        subordinateIdMaps = spec.subordinateIdMaps();
         noNewPrivileges = spec.noNewPrivileges();
         nestedUserNamespaces = spec.nestedUserNamespaces();
         seccomp = spec.seccomp().orElse(null);
@@ -336,6 +346,55 @@ public final class SandboxBuilder {
         return this;
     }
 
+    /**
+     * Lets these protections be skipped when the host cannot apply them: the sandbox then starts without them and
+     * lists them in {@link SandboxProcess#downgrades()}. By default none is: what cannot be applied fails the start.
+     */
+    public SandboxBuilder bestEffort(Protection... protections) {
+        for (Protection protection : protections) {
+            bestEffort.add(Objects.requireNonNull(protection, "bestEffort"));
+        }
+        return this;
+    }
+
+    /**
+     * Gives the program the host file {@code hostFile} as descriptor {@code fd} (3 to 1023), opened by the helper on
+     * the host before any namespace is made, as the caller. Fails the start, naming the path, if it cannot be opened.
+     */
+    public SandboxBuilder passFile(int fd, java.nio.file.Path hostFile, PassedDescriptor.Access access) {
+        return pass(new PassedDescriptor(fd, PassedDescriptor.Kind.FILE, hostFile, access));
+    }
+
+    /**
+     * Gives the program, as descriptor {@code fd}, a stream connection to the Unix socket listening at
+     * {@code socketPath} on the host (a {@link java.nio.channels.ServerSocketChannel} of the JVM's, for one), made
+     * before any namespace: a channel to the host that works with a network namespace too.
+     */
+    public SandboxBuilder passUnixSocket(int fd, java.nio.file.Path socketPath) {
+        return pass(new PassedDescriptor(fd, PassedDescriptor.Kind.UNIX_SOCKET, socketPath,
+                PassedDescriptor.Access.READ_WRITE));
+    }
+
+    private SandboxBuilder pass(PassedDescriptor descriptor) {
+        if (passed.containsKey(descriptor.fd())) {
+            throw new InvalidSandboxSpecException("passFile fd", descriptor.fd(), "is already passed ("
+                    + passed.get(descriptor.fd()).path() + ")");
+        }
+        passed.put(descriptor.fd(), descriptor);
+        return this;
+    }
+
+    /**
+     * Opts in to mapping several ids in an unprivileged user namespace through the host's setuid
+     * {@code newuidmap}/{@code newgidmap} (Debian package uidmap), within the ranges /etc/subuid and /etc/subgid grant
+     * the caller. Without explicit mappings the caller becomes 0 inside and its subordinate ranges 1 and up, so
+     * {@link #user} can pick any of them. Off by default: no setuid program of the host is run unless asked.
+     */
+    public SandboxBuilder subordinateIdMaps() {
+        subordinateIdMaps = true;
+        return namespace(Namespace.USER);
+    }
+
     /** Supplementary groups of the program (at most 64), besides the gid of {@link #user}, which must be set. */
     public SandboxBuilder groups(long... gids) {
         if (gids.length > 64) {
@@ -455,9 +514,9 @@ public final class SandboxBuilder {
         long insideUid = effectiveUser == null ? 0 : effectiveUser.uid();
         long insideGid = effectiveUser == null ? 0 : effectiveUser.gid();
         List<IdMapping> uids = userNamespace && uidMappings.isEmpty()
-                ? List.of(IdMapping.single(insideUid, Credentials.effectiveUid())) : uidMappings;
+                ? defaultMapping("uid", SubordinateIds.SUBUID, insideUid, Credentials.effectiveUid()) : uidMappings;
         List<IdMapping> gids = userNamespace && gidMappings.isEmpty()
-                ? List.of(IdMapping.single(insideGid, Credentials.effectiveGid())) : gidMappings;
+                ? defaultMapping("gid", SubordinateIds.SUBGID, insideGid, Credentials.effectiveGid()) : gidMappings;
         FilesystemSpec effectiveFilesystem = filesystem;
         if (image != null) {
             effectiveFilesystem = defaults.filesystem(filesystem);
@@ -487,6 +546,38 @@ public final class SandboxBuilder {
     /** Builds the spec and starts it: {@code build().start()}. */
     public SandboxProcess start() throws IOException {
         return Sandbox.start(build());
+    }
+
+    /**
+     * The map when none is given: the caller's own id as {@code insideId}; with {@link #subordinateIdMaps()}, the
+     * caller's id as 0 and its subordinate ranges from 1 on (where the inside id then lies among them).
+     */
+    private List<IdMapping> defaultMapping(String kind, java.nio.file.Path file, long insideId, long ownId) {
+        if (!subordinateIdMaps) {
+            return List.of(IdMapping.single(insideId, ownId));
+        }
+        List<SubordinateIds.Range> ranges;
+        try {
+            ranges = SubordinateIds.of(file, System.getProperty("user.name", ""), ownId);
+        } catch (IOException e) {
+            throw new InvalidSandboxSpecException("subordinateIdMaps", "cannot read " + file + ": " + e.getMessage());
+        }
+        if (ranges.isEmpty()) {
+            throw new InvalidSandboxSpecException("subordinateIdMaps", file + " grants user "
+                    + System.getProperty("user.name", "") + " (" + kind + " " + ownId + ") no subordinate " + kind
+                    + "s; an administrator adds them with usermod --add-sub" + kind + "s");
+        }
+        List<IdMapping> mappings = new ArrayList<>();
+        mappings.add(IdMapping.single(0, ownId));
+        long next = 1;
+        for (SubordinateIds.Range range : ranges) {
+            if (mappings.size() == MAX_MAP_LINES || next + range.count() - 1 > IdMapping.MAX_ID) {
+                break;
+            }
+            mappings.add(new IdMapping(next, range.start(), range.count()));
+            next += range.count();
+        }
+        return List.copyOf(mappings);
     }
 
     private static void requireDisjoint(String field, List<IdMapping> mappings) {

@@ -76,7 +76,15 @@ public final class SandboxProcess extends Process {
         if (!isAlive()) {
             throw new IllegalStateException("sandboxed process " + pid() + " has exited: its protections are gone");
         }
-        return AppliedProtections.read(pid(), spec);
+        return AppliedProtections.read(pid(), spec, launched.cgroup().isPresent(), launched.downgrades());
+    }
+
+    /**
+     * The protections marked best-effort that this sandbox started without (empty unless
+     * {@link SandboxBuilder#bestEffort} was used and the host could not apply one). Available after the end too.
+     */
+    public java.util.List<Downgrade> downgrades() {
+        return launched.downgrades();
     }
 
     /** Freezes every process of the sandbox (needs limits, i.e. a cgroup of its own). */

@@ -39,6 +39,9 @@ public final class SandboxSpec {
     private final Redirect output;
     private final Redirect error;
     private final boolean redirectErrorStream;
+    private final Set<Protection> bestEffort;
+    private final List<PassedDescriptor> passedDescriptors;
+    private final boolean subordinateIdMaps;
 
     SandboxSpec(SandboxBuilder builder, List<String> command, String hostname, List<IdMapping> uidMappings,
             List<IdMapping> gidMappings, Map<String, String> environment, FilesystemSpec filesystem, String directory,
@@ -66,6 +69,36 @@ public final class SandboxSpec {
         this.output = builder.output;
         this.error = builder.error;
         this.redirectErrorStream = builder.redirectErrorStream;
+        this.bestEffort = Collections.unmodifiableSet(builder.bestEffort.isEmpty() ? EnumSet.noneOf(Protection.class)
+                : EnumSet.copyOf(builder.bestEffort));
+        this.passedDescriptors = List.copyOf(builder.passed.values());
+        this.subordinateIdMaps = builder.subordinateIdMaps;
+    }
+
+    /** The protections the caller let the sandbox start without, when the host cannot apply them. */
+    public Set<Protection> bestEffort() {
+        return bestEffort;
+    }
+
+    public boolean isBestEffort(Protection protection) {
+        return bestEffort.contains(protection);
+    }
+
+    /** The descriptors the program gets besides 0, 1 and 2, by number. */
+    public List<PassedDescriptor> passedDescriptors() {
+        return passedDescriptors;
+    }
+
+    /** Whether the id maps may be written by the host's setuid newuidmap/newgidmap (an opt-in). */
+    public boolean subordinateIdMaps() {
+        return subordinateIdMaps;
+    }
+
+    /** The same spec without one namespace: for a best-effort namespace the kernel lacks. */
+    SandboxSpec withoutNamespace(Namespace namespace) {
+        SandboxBuilder builder = toBuilder();
+        builder.namespaces.remove(namespace);
+        return builder.build();
     }
 
     /** A builder holding this spec's settings, to derive a variant from it. */

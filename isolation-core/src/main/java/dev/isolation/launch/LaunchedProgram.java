@@ -1,5 +1,8 @@
 package dev.isolation.launch;
 
+import dev.isolation.Downgrade;
+import java.util.List;
+
 import dev.isolation.cgroups.Cgroup;
 import dev.isolation.fs.SandboxFilesystem;
 import java.io.IOException;
@@ -15,9 +18,11 @@ public final class LaunchedProgram {
     private final long programPid;
     private final SandboxFilesystem filesystem;
     private final Cgroup cgroup;
+    private final List<Downgrade> downgrades;
 
     LaunchedProgram(Process helper, ControlChannel channel, long programPid, SandboxFilesystem filesystem,
-            Cgroup cgroup) {
+            Cgroup cgroup, List<Downgrade> downgrades) {
+        this.downgrades = List.copyOf(downgrades);
         this.cgroup = cgroup;
         this.helper = helper;
         this.channel = channel;
@@ -28,6 +33,11 @@ public final class LaunchedProgram {
     /** The host side of the sandbox's filesystem, when it has its own root. */
     public Optional<SandboxFilesystem> filesystem() {
         return Optional.ofNullable(filesystem);
+    }
+
+    /** The best-effort protections the sandbox started without. */
+    public List<Downgrade> downgrades() {
+        return downgrades;
     }
 
     public Process helper() {

@@ -1,6 +1,8 @@
 package dev.isolation.launch;
 
+import dev.isolation.Downgrade;
 import dev.isolation.Namespace;
+import dev.isolation.Protection;
 import dev.isolation.SandboxSpec;
 import dev.isolation.cgroups.Cgroup;
 import dev.isolation.fs.MountCompiler;
@@ -15,6 +17,7 @@ import java.nio.channels.SocketChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.SecureRandom;
+import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 
@@ -30,6 +33,15 @@ public final class Launcher {
     }
 
     public static LaunchedProgram start(SandboxSpec spec) throws IOException {
+        return start(spec, List.of());
+    }
+
+    /**
+     * @param downgrades best-effort protections already left out (the caller's), to which this start adds those
+     *                   the host cannot apply
+     */
+    public static LaunchedProgram start(SandboxSpec spec, List<Downgrade> downgrades) throws IOException {
+        List<Downgrade> downgraded = new ArrayList<>(downgrades);
         Preflight.check(spec);
         Path helper = HelperBinary.path();
         SandboxFilesystem filesystem = spec.filesystem().isPresent()
@@ -40,10 +52,9 @@ public final class Launcher {
         Cgroup cgroup = null;
         try {
             if (spec.limits().isPresent()) {
-                cgroup = spec.cgroupManager().isPresent() ? spec.cgroupManager().get().create(spec.limits().get())
-                        : SandboxCgroups.create(spec.limits().get());
+                cgroup = createCgroup(spec, downgraded);
             }
-            return start(spec, helper, filesystem, cgroup);
+            return start(spec, helper, filesystem, cgroup, downgraded);
         } catch (IOException | RuntimeException e) {
             if (filesystem != null) {
                 filesystem.discard();
@@ -59,9 +70,24 @@ public final class Launcher {
         }
     }
 
-    private static LaunchedProgram start(SandboxSpec spec, Path helper, SandboxFilesystem filesystem, Cgroup cgroup)
-            throws IOException {
-        Plan plan = PlanFactory.forSpec(spec, Credentials.hasCapability(Credentials.CAP_SETGID),
+    /** The sandbox's cgroup with its limits; null (and a downgrade) if that fails and the caller allowed it. */
+    private static Cgroup createCgroup(SandboxSpec spec, List<Downgrade> downgraded) throws IOException {
+        try {
+            return spec.cgroupManager().isPresent() ? spec.cgroupManager().get().create(spec.limits().get())
+                    : SandboxCgroups.create(spec.limits().get());
+        } catch (IOException | RuntimeException e) {
+            if (!spec.isBestEffort(Protection.CGROUP_LIMITS)) {
+                throw e;
+            }
+            downgraded.add(new Downgrade(Protection.CGROUP_LIMITS, spec.limits().get().toString(),
+                    String.valueOf(e.getMessage())));
+            return null;
+        }
+    }
+
+    private static LaunchedProgram start(SandboxSpec spec, Path helper, SandboxFilesystem filesystem, Cgroup cgroup,
+            List<Downgrade> downgraded) throws IOException {
+        Plan plan = PlanFactory.forSpec(spec, IdMapWriters.setgroupsAllowed(spec),
                 filesystem == null ? List.of() : filesystem.steps(), cgroup == null ? List.of() : cgroup.procsFiles());
         byte[] name = new byte[9];
         RANDOM.nextBytes(name);
@@ -76,8 +102,12 @@ public final class Launcher {
                 channel.readHello(helper.toString());
                 channel.send(plan.encode());
                 ControlChannel.Report report = channel.readReport();
+                while (report.type() == Wire.REPORT_DOWNGRADED) {
+                    downgraded.add(StartFailures.downgradeFromReport(plan, report));
+                    report = channel.readReport();
+                }
                 if (report.type() == Wire.REPORT_STARTED) {
-                    return new LaunchedProgram(process, channel, report.value(), filesystem, cgroup);
+                    return new LaunchedProgram(process, channel, report.value(), filesystem, cgroup, downgraded);
                 }
                 if (report.type() == Wire.REPORT_FAILED) {
                     throw StartFailures.fromReport(spec, plan, report);

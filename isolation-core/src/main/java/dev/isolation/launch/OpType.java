@@ -29,7 +29,8 @@ public enum OpType {
     NO_NEW_PRIVS(22, "no_new_privs"),
     SECCOMP(23, "seccomp"),
     REBIND_IN_ROOT(24, "bind"),
-    SYSCTL(25, "sysctl");
+    SYSCTL(25, "sysctl"),
+    PASS_FD(26, "pass-fd");
 
     private final int wireCode;
     private final String stepName;

@@ -28,7 +28,7 @@ public record Plan(List<Op> ops) {
         ByteBuffer header = buffer(12).putInt(Wire.MAGIC).putInt(Wire.VERSION).putInt(ops.size());
         out.writeBytes(header.array());
         for (Op op : ops) {
-            out.writeBytes(buffer(24).putInt(op.type().wireCode()).putInt(op.strings().size())
+            out.writeBytes(buffer(24).putInt(op.type().wireCode() | (op.bestEffortFor() != null ? Wire.OP_FLAG_BEST_EFFORT : 0)).putInt(op.strings().size())
                     .putLong(op.num0()).putLong(op.num1()).array());
             for (String s : op.strings()) {
                 byte[] bytes = s.getBytes(StandardCharsets.UTF_8);

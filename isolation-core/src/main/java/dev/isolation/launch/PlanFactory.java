@@ -3,6 +3,8 @@ package dev.isolation.launch;
 import dev.isolation.Capability;
 import dev.isolation.IdMapping;
 import dev.isolation.Namespace;
+import dev.isolation.PassedDescriptor;
+import dev.isolation.Protection;
 import dev.isolation.ResourceLimit;
 import dev.isolation.SandboxSpec;
 import dev.isolation.UserIdentity;
@@ -51,24 +53,32 @@ public final class PlanFactory {
         long flags = spec.namespaces().stream().filter(ns -> ns != Namespace.CGROUP)
                 .mapToLong(Namespace::cloneFlag).reduce(0, (a, b) -> a | b);
         ops.add(new Op(OpType.CLONE, flags, 0, List.of(), describe(spec)));
+        for (PassedDescriptor passed : spec.passedDescriptors()) {
+            ops.add(new Op(OpType.PASS_FD, passed.fd(), passed.kind().ordinal(),
+                    List.of(passed.path().toString(), passed.access().wireMode()), passed.path().toString()));
+        }
         if (spec.has(Namespace.USER)) {
-            if (!mayKeepSetgroups) {
+            Path gidMapper = IdMapWriters.gidMapper(spec);
+            if (!mayKeepSetgroups && gidMapper == null) {
                 ops.add(Op.of(OpType.SETGROUPS, "deny", "deny"));
             }
-            ops.add(Op.of(OpType.UID_MAP, mapText(spec.uidMappings()), mapText(spec.uidMappings())));
-            ops.add(Op.of(OpType.GID_MAP, mapText(spec.gidMappings()), mapText(spec.gidMappings())));
+            ops.add(idMap(OpType.UID_MAP, spec.uidMappings(), IdMapWriters.uidMapper(spec)));
+            ops.add(idMap(OpType.GID_MAP, spec.gidMappings(), gidMapper));
         }
         for (Path procs : cgroupProcsFiles) {
-            ops.add(Op.of(OpType.JOIN_CGROUP, procs.toString(), procs.toString()));
+            ops.add(bestEffort(spec, Protection.CGROUP_LIMITS, Op.of(OpType.JOIN_CGROUP, procs.toString(),
+                    procs.toString())));
         }
         if (spec.has(Namespace.CGROUP)) {
-            ops.add(new Op(OpType.UNSHARE, Namespace.CGROUP.cloneFlag(), 0, List.of(), "cgroup"));
+            ops.add(bestEffort(spec, Protection.CGROUP_NAMESPACE,
+                    new Op(OpType.UNSHARE, Namespace.CGROUP.cloneFlag(), 0, List.of(), "cgroup")));
         }
         spec.hostname().ifPresent(name -> ops.add(Op.of(OpType.HOSTNAME, name, name)));
         boolean lockMounts = spec.has(Namespace.MOUNT) && spec.has(Namespace.USER);
         if (spec.has(Namespace.USER) && !spec.nestedUserNamespaces()) {
             // per user namespace: the sandbox can create none, except the one that locks its mounts
-            ops.add(Op.of(OpType.SYSCTL, MAX_USER_NAMESPACES, MAX_USER_NAMESPACES, lockMounts ? "1" : "0"));
+            ops.add(bestEffort(spec, Protection.NESTED_USER_NAMESPACE_LIMIT,
+                    Op.of(OpType.SYSCTL, MAX_USER_NAMESPACES, MAX_USER_NAMESPACES, lockMounts ? "1" : "0")));
         }
         if (spec.has(Namespace.NETWORK)) {
             ops.add(Op.of(OpType.LOOPBACK_UP, "lo"));
@@ -78,12 +88,13 @@ public final class PlanFactory {
             ops.add(mount("", "/", "", MS_REC | MS_PRIVATE, ""));
             filesystemSteps.forEach(step -> ops.add(toOp(step)));
         }
+        if (lockMounts) {
+            // root inside could otherwise remount a read-only bind writable: lock every mount's flags (first, while
+            // the process still holds the capabilities it needs to map every id of the sandbox into the lock)
+            ops.add(bestEffort(spec, Protection.MOUNT_LOCK, Op.of(OpType.LOCK_MOUNTS, "/")));
+        }
         spec.user().ifPresent(user -> ops.add(new Op(OpType.IDENTITY, user.uid(), user.gid(),
                 List.of(groupsArgument(spec, mayKeepSetgroups)), user.uid() + ":" + user.gid())));
-        if (lockMounts) {
-            // root inside could otherwise remount a read-only bind writable: lock every mount's flags
-            ops.add(Op.of(OpType.LOCK_MOUNTS, "/"));
-        }
         if (spec.has(Namespace.USER) || Credentials.hasCapability(Credentials.CAP_SETPCAP)) {
             // all five sets, explicitly; a non-root program keeps its capabilities only through the ambient set
             long keep = Capability.mask(spec.capabilities());
@@ -92,17 +103,28 @@ public final class PlanFactory {
             ops.add(new Op(OpType.CAPABILITIES, keep, root ? 0 : keep, List.of(), spec.capabilities().toString()));
         }
         for (ResourceLimit limit : spec.rlimits()) {
-            ops.add(new Op(OpType.RLIMIT, limit.resource(), 0,
-                    List.of(limit.wireValue(limit.soft()), limit.wireValue(limit.hard())), limit.name()));
+            ops.add(bestEffort(spec, Protection.RLIMITS, new Op(OpType.RLIMIT, limit.resource(), 0,
+                    List.of(limit.wireValue(limit.soft()), limit.wireValue(limit.hard())), limit.name())));
         }
         if (spec.noNewPrivileges()) {
             ops.add(new Op(OpType.NO_NEW_PRIVS, 0, 0, List.of(), "no_new_privs"));
         }
         spec.directory().ifPresent(dir -> ops.add(Op.of(OpType.CHDIR, dir, dir)));
-        spec.seccomp().ifPresent(policy -> ops.add(new Op(OpType.SECCOMP, 0, 0, List.of(compiled(policy)),
-                "seccomp filter")));
+        spec.seccomp().ifPresent(policy -> ops.add(bestEffort(spec, Protection.SECCOMP,
+                new Op(OpType.SECCOMP, 0, 0, List.of(compiled(policy)), "seccomp filter"))));
         ops.add(exec(spec));
         return new Plan(ops);
+    }
+
+    /** The step as it is, or marked best-effort if the caller allowed {@code protection} to be skipped. */
+    private static Op bestEffort(SandboxSpec spec, Protection protection, Op op) {
+        return spec.isBestEffort(protection) ? op.bestEffort(protection) : op;
+    }
+
+    /** An id map, written by the helper or, with {@code mapper}, by that setuid program of the host. */
+    private static Op idMap(OpType type, List<IdMapping> mappings, Path mapper) {
+        String text = mapText(mappings);
+        return mapper == null ? Op.of(type, text, text) : Op.of(type, mapper + " " + text, text, mapper.toString());
     }
 
     /** What becomes of the supplementary groups: exactly the ones asked for, none, or (setgroups denied) as they are. */

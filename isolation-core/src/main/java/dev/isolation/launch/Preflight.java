@@ -49,17 +49,51 @@ final class Preflight {
         }
         requireSysctl(spec, "/proc/sys/user/max_user_namespaces");
         requireSysctl(spec, "/proc/sys/kernel/unprivileged_userns_clone");
-        if (!Credentials.hasCapability(Credentials.CAP_SETUID)) {
+        if (IdMapWriters.usesMapper(spec, Credentials.CAP_SETUID)) {
+            requireSubordinate(spec, "uidMapping", spec.uidMappings(), Credentials.effectiveUid(),
+                    SubordinateIds.NEWUIDMAP, SubordinateIds.SUBUID);
+        } else if (!Credentials.hasCapability(Credentials.CAP_SETUID)) {
             requireOwnIdOnly(spec, "uidMapping", spec.uidMappings(), Credentials.effectiveUid());
         }
-        if (!Credentials.hasCapability(Credentials.CAP_SETGID)) {
+        if (IdMapWriters.usesMapper(spec, Credentials.CAP_SETGID)) {
+            requireSubordinate(spec, "gidMapping", spec.gidMappings(), Credentials.effectiveGid(),
+                    SubordinateIds.NEWGIDMAP, SubordinateIds.SUBGID);
+        } else if (!Credentials.hasCapability(Credentials.CAP_SETGID)) {
             requireOwnIdOnly(spec, "gidMapping", spec.gidMappings(), Credentials.effectiveGid());
         }
     }
 
+    /**
+     * With the setuid mapper: it must be there, setuid root, and every mapped host id must be the caller's own or in
+     * its subordinate ranges (which the mapper checks too; here it fails before anything is spawned, with the why).
+     */
+    private static void requireSubordinate(SandboxSpec spec, String field, List<IdMapping> mappings, long ownId,
+            List<Path> mapperCandidates, Path rangesFile) throws IOException {
+        Path mapper = SubordinateIds.mapper(mapperCandidates);
+        if (mapper == null) {
+            throw failure(spec, field + ": subordinateIdMaps() needs the setuid " + mapperCandidates.get(0)
+                    + ", which is not installed (Debian package uidmap)", mapperCandidates.get(0).toString());
+        }
+        int mode = (Integer) Files.getAttribute(mapper, "unix:mode");
+        int owner = (Integer) Files.getAttribute(mapper, "unix:uid");
+        if ((mode & 04000) == 0 || owner != 0) {
+            throw failure(spec, field + ": " + mapper + " is not setuid root, so it cannot write the map",
+                    mapper.toString());
+        }
+        List<SubordinateIds.Range> ranges = SubordinateIds.of(rangesFile, System.getProperty("user.name", ""), ownId);
+        for (IdMapping mapping : mappings) {
+            boolean own = mapping.count() == 1 && mapping.outsideId() == ownId;
+            boolean granted = ranges.stream().anyMatch(r -> mapping.outsideId() >= r.start()
+                    && mapping.outsideId() + mapping.count() <= r.start() + r.count());
+            if (!own && !granted) {
+                throw failure(spec, field + " " + mapping + " maps host ids that are neither the caller's own ("
+                        + ownId + ") nor granted to it in " + rangesFile + " " + ranges, rangesFile.toString());
+            }
+        }
+    }
+
     private static void checkIdentity(SandboxSpec spec, UserIdentity user) throws SandboxStartException {
-        if (!spec.supplementaryGroups().isEmpty() && spec.has(Namespace.USER)
-                && !Credentials.hasCapability(Credentials.CAP_SETGID)) {
+        if (!spec.supplementaryGroups().isEmpty() && spec.has(Namespace.USER) && !IdMapWriters.setgroupsAllowed(spec)) {
             throw failure(spec, "supplementary groups " + spec.supplementaryGroups() + " need setgroups(2), which the"
                     + " kernel denies in a user namespace made by an unprivileged caller", "");
         }

@@ -1,5 +1,8 @@
 package dev.isolation.launch;
 
+import dev.isolation.Downgrade;
+import java.io.IOException;
+
 import dev.isolation.Namespace;
 import dev.isolation.SandboxSpec;
 import dev.isolation.SandboxStartException;
@@ -31,6 +34,18 @@ final class StartFailures {
             message.append(" (").append(hint).append(')');
         }
         return new SandboxStartException(message.toString(), step, path, report.errno());
+    }
+
+    /** A best-effort step the helper skipped, as the caller reads it. */
+    static Downgrade downgradeFromReport(Plan plan, ControlChannel.Report report) throws IOException {
+        if (report.step() < 0 || report.step() >= plan.ops().size() || plan.step(report.step()).bestEffortFor() == null) {
+            throw new IOException("the native helper reported a downgrade of step " + report.step()
+                    + ", which is not best-effort");
+        }
+        Op op = plan.step(report.step());
+        String path = report.detail().isEmpty() ? op.subject() : report.detail();
+        return new Downgrade(op.bestEffortFor(), op.subject(), "step " + report.step() + " (" + op.type().stepName()
+                + ") failed on \"" + path + "\": error=" + report.errno() + ", " + report.errnoText());
     }
 
     private static String hint(SandboxSpec spec, Op op, int errno) {
