@@ -6,6 +6,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -85,6 +86,15 @@ static void become_program(const struct plan *plan, struct child_channels ch) {
     fail(ch.error_fd, (int)plan->count - 1, ENOEXEC, "plan ended without exec");
 }
 
+void exit_report_of(struct exit_report *report, int status, const struct rusage *usage) {
+    memset(report, 0, sizeof *report);
+    report->status = status;
+    report->user_usec = (int64_t)usage->ru_utime.tv_sec * 1000000 + usage->ru_utime.tv_usec;
+    report->system_usec = (int64_t)usage->ru_stime.tv_sec * 1000000 + usage->ru_stime.tv_usec;
+    report->max_rss_kib = usage->ru_maxrss;
+}
+
+/* program: the program to wait for, or -1 in an environment, whose init lives until it is told to end. */
 static void run_init(pid_t program, int sync_fd) {
     sigset_t set;
     sigemptyset(&set);
@@ -103,23 +113,52 @@ static void run_init(pid_t program, int sync_fd) {
         int sig = sigwaitinfo(&set, &info);
         if (sig < 0) continue;
         if (sig != SIGCHLD) {
-            kill(program, sig);
+            if (program > 0) kill(program, sig);
+            else if (sig == SIGTERM || sig == SIGINT || sig == SIGHUP) _exit(0); /* the kernel ends the rest */
             continue;
         }
         int status;
         pid_t pid;
-        while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+        struct rusage usage;
+        while ((pid = wait4(-1, &status, WNOHANG, &usage)) > 0) {
             if (pid != program) continue; /* an orphan, reaped */
-            int32_t report_status = status;
-            if (send(sync_fd, &report_status, sizeof report_status, MSG_NOSIGNAL) < 0) { /* helper gone */ }
+            struct exit_report report;
+            exit_report_of(&report, status, &usage);
+            if (send(sync_fd, &report, sizeof report, MSG_NOSIGNAL) < 0) { /* helper gone */ }
             _exit(0);
         }
     }
 }
 
-void child_main(const struct plan *plan, struct child_channels ch, int pid_namespace) {
+static int send_namespaces(int sync_fd) {
+    static const char *const names[ENV_NAMESPACE_COUNT] = ENV_NAMESPACES;
+    int fds[ENV_NAMESPACE_COUNT];
+    for (int i = 0; i < ENV_NAMESPACE_COUNT; i++) {
+        char path[64];
+        snprintf(path, sizeof path, "/proc/self/ns/%s", names[i]);
+        fds[i] = open(path, O_RDONLY | O_CLOEXEC);
+        if (fds[i] < 0 && errno != ENOENT) return -1;
+        if (fds[i] < 0) fds[i] = open("/dev/null", O_RDONLY | O_CLOEXEC); /* a namespace this kernel lacks */
+        if (fds[i] < 0) return -1;
+    }
+    union { struct cmsghdr align; char buf[CMSG_SPACE(sizeof fds)]; } control;
+    char byte = 'N';
+    struct iovec iov = {.iov_base = &byte, .iov_len = 1};
+    struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.buf, .msg_controllen = sizeof control.buf};
+    struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
+    c->cmsg_level = SOL_SOCKET;
+    c->cmsg_type = SCM_RIGHTS;
+    c->cmsg_len = CMSG_LEN(sizeof fds);
+    memcpy(CMSG_DATA(c), fds, sizeof fds);
+    int rc = sendmsg(sync_fd, &msg, MSG_NOSIGNAL) == 1 ? 0 : -1;
+    for (int i = 0; i < ENV_NAMESPACE_COUNT; i++) close(fds[i]);
+    return rc;
+}
+
+void child_main(const struct plan *plan, struct child_channels ch, int pid_namespace, int environment) {
     /* The helper is single-threaded, so its death (not one thread's) is what this signal follows. */
     prctl(PR_SET_PDEATHSIG, SIGKILL);
+    close_cgroup_fds(plan);
     char go;
     if (recv(ch.sync_fd, &go, 1, 0) != 1) _exit(127); /* the helper went away before the maps were written */
     for (uint32_t i = 0; i < plan->count; i++) {
@@ -127,6 +166,13 @@ void child_main(const struct plan *plan, struct child_channels ch, int pid_names
         if (op_phase(op->type) != PHASE_SETUP) continue;
         int rc = op_run_setup(op);
         if (rc < 0) step_failed(op, rc, ch.error_fd, i);
+    }
+    if (environment) {
+        /* set up, and nothing to run: init hands its namespaces to the helper (it stays not dumpable, so nothing can
+         * open them from /proc), EOF on the error pipe tells the helper, and init then holds the namespaces */
+        if (send_namespaces(ch.sync_fd) < 0) fail(ch.error_fd, 0, errno, "/proc/self/ns");
+        close(ch.error_fd);
+        run_init(-1, ch.sync_fd);
     }
     if (!pid_namespace) {
         become_program(plan, ch);

@@ -35,14 +35,17 @@ struct sandbox {
     int signal_fd;
     pid_t child;         /* init with a pid namespace, else the program itself */
     int pid_namespace;
-    int child_done;      /* the child has been reaped, with this status: */
+    int environment;     /* the child is an environment's init, with no program of its own */
+    int child_done;      /* the child has been reaped, with this status and usage: */
     int child_status;
+    struct rusage child_usage;
 };
 
-static void reaped(struct sandbox *s, pid_t pid, int status) {
+static void reaped(struct sandbox *s, pid_t pid, int status, const struct rusage *usage) {
     if (pid == s->child) {
         s->child_done = 1;
         s->child_status = status;
+        s->child_usage = *usage;
     }
 }
 
@@ -58,9 +61,10 @@ static void kill_descendants(struct sandbox *s) {
             fclose(f);
         }
         int status;
-        pid_t pid = waitpid(-1, &status, __WALL);
+        struct rusage usage;
+        pid_t pid = wait4(-1, &status, __WALL, &usage);
         if (pid < 0 && errno == ECHILD) return;
-        if (pid > 0) reaped(s, pid, status);
+        if (pid > 0) reaped(s, pid, status, &usage);
     }
 }
 
@@ -94,6 +98,31 @@ static pid_t receive_program_pid(int sync_fd) {
     return -1;
 }
 
+/* An environment's namespaces, from its init: kept open here (programs that join later open them through
+ * /proc/<helper>/fd), and listed as "user=5,mnt=6,..." for the JVM. */
+static int receive_namespaces(int sync_fd, char *list, size_t size) {
+    static const char *const names[ENV_NAMESPACE_COUNT] = ENV_NAMESPACES;
+    int fds[ENV_NAMESPACE_COUNT];
+    char byte;
+    /* SO_PASSCRED is on: the kernel adds the sender's credentials beside the descriptors */
+    union { struct cmsghdr align; char buf[CMSG_SPACE(sizeof fds) + CMSG_SPACE(sizeof(struct ucred))]; } control;
+    struct iovec iov = {.iov_base = &byte, .iov_len = 1};
+    struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.buf, .msg_controllen = sizeof control.buf};
+    if (recvmsg(sync_fd, &msg, MSG_DONTWAIT | MSG_CMSG_CLOEXEC) != 1) return -1;
+    int found = 0;
+    for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
+        if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS && c->cmsg_len == CMSG_LEN(sizeof fds)) {
+            memcpy(fds, CMSG_DATA(c), sizeof fds);
+            found = 1;
+        }
+    }
+    if (!found || (msg.msg_flags & MSG_CTRUNC)) { errno = EPROTO; return -1; }
+    size_t used = 0;
+    for (int i = 0; i < ENV_NAMESPACE_COUNT; i++)
+        used += (size_t)snprintf(list + used, size - used, "%s%s=%d", i ? "," : "", names[i], fds[i]);
+    return 0;
+}
+
 static int exit_code_of(int status) {
     return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
@@ -103,7 +132,8 @@ static void __attribute__((noreturn)) abort_start(struct sandbox *s, int step, i
     if (s->child > 0) {
         kill_sandbox(s);
         int status;
-        while (!s->child_done && waitpid(s->child, &status, __WALL) == s->child) reaped(s, s->child, status);
+        struct rusage usage;
+        while (!s->child_done && wait4(s->child, &status, __WALL, &usage) == s->child) reaped(s, s->child, status, &usage);
     }
     report(s->control_fd, REPORT_FAILED, 0, step, err, detail);
     _exit(127);
@@ -116,13 +146,26 @@ static void start(struct sandbox *s, const struct plan *plan) {
     int on = 1;
     if (setsockopt(sync_pair[0], SOL_SOCKET, SO_PASSCRED, &on, sizeof on) < 0) abort_start(s, 0, errno, "SO_PASSCRED");
 
+    /* The cgroup files are opened on the host, before any namespace is joined (a program exec'd into an
+     * environment runs in its mount namespace, where the host's cgroup tree is not). */
     for (uint32_t i = 0; i < plan->count; i++) {
         struct op *op = &plan->ops[i];
-        if (op_phase(op->type) == PHASE_HELPER && op_run_helper(op) < 0) abort_start(s, (int)i, errno, op->str[0]);
+        if (op->type == OP_JOIN_CGROUP && (op->fd = open(op->str[0], O_WRONLY | O_CLOEXEC)) < 0)
+            abort_start(s, (int)i, errno, op->str[0]);
+    }
+    for (uint32_t i = 0; i < plan->count; i++) {
+        struct op *op = &plan->ops[i];
+        if (op_phase(op->type) != PHASE_HELPER || op_run_helper(op) == 0) continue;
+        char detail[64];
+        int err = errno;
+        if (op->type == OP_JOIN_NAMESPACES) snprintf(detail, sizeof detail, "/proc/%d/fd", (int)op->num[0]);
+        abort_start(s, (int)i, err, op->type == OP_JOIN_NAMESPACES ? detail : op->str[0]);
     }
 
-    uint64_t flags = plan->ops[0].num[0];
+    const struct op *clone_op = &plan->ops[plan->ops[0].type == OP_CLONE ? 0 : 1];
+    uint64_t flags = clone_op->num[0];
     s->pid_namespace = (flags & CLONE_NEWPID) != 0;
+    s->environment = clone_op->num[1] == CLONE_ENVIRONMENT;
     s->child = clone_child(flags);
     if (s->child < 0) abort_start(s, 0, errno, "namespaces");
     if (s->child == 0) {
@@ -130,7 +173,8 @@ static void start(struct sandbox *s, const struct plan *plan) {
         close(s->signal_fd);
         close(sync_pair[0]);
         close(error_pipe[0]);
-        child_main(plan, (struct child_channels){.sync_fd = sync_pair[1], .error_fd = error_pipe[1]}, s->pid_namespace);
+        child_main(plan, (struct child_channels){.sync_fd = sync_pair[1], .error_fd = error_pipe[1]}, s->pid_namespace,
+                   s->environment);
     }
     close(sync_pair[1]);
     close(error_pipe[1]);
@@ -139,7 +183,7 @@ static void start(struct sandbox *s, const struct plan *plan) {
     s->error_fd = error_pipe[0];
 
     for (uint32_t i = 0; i < plan->count; i++) {
-        const struct op *op = &plan->ops[i];
+        struct op *op = &plan->ops[i];
         char detail[512];
         if (op_phase(op->type) != PHASE_PARENT || op_run_parent(op, s->child, detail, sizeof detail) == 0) continue;
         int err = errno;
@@ -162,15 +206,18 @@ static void start(struct sandbox *s, const struct plan *plan) {
         report(s->control_fd, REPORT_DOWNGRADED, 0, f.step, f.err, f.detail);
     }
     close(s->error_fd);
-    /* EOF: the program is exec'd, or the sandbox died before it could say anything. */
-    pid_t program = receive_program_pid(s->sync_fd);
+    /* EOF: the program is exec'd (an environment: set up), or the sandbox died before it could say anything. */
+    char namespaces[256] = "";
+    if (s->environment && receive_namespaces(s->sync_fd, namespaces, sizeof namespaces) < 0)
+        abort_start(s, 0, errno, "namespaces of the environment");
+    pid_t program = s->environment ? s->child : receive_program_pid(s->sync_fd);
     if (program <= 0) abort_start(s, (int)plan->count - 1, ECHILD, "sandbox ended before exec");
-    report(s->control_fd, REPORT_STARTED, program, 0, 0, NULL);
+    report(s->control_fd, REPORT_STARTED, program, 0, 0, namespaces);
 }
 
-/* Wait for the sandbox to end, obeying the JVM and forwarding signals; returns the program's wait status. */
-static int monitor(struct sandbox *s) {
-    int program_status = -1;
+/* Wait for the sandbox to end, obeying the JVM and forwarding signals; returns how the program ended. */
+static struct exit_report monitor(struct sandbox *s) {
+    struct exit_report program = {.status = -1};
     int control_open = 1, sync_open = s->pid_namespace;
     while (!s->child_done) {
         struct pollfd fds[3] = {
@@ -186,8 +233,8 @@ static int monitor(struct sandbox *s) {
             if (n <= 0) control_open = 0; /* the JVM is gone: the sandbox goes with it */
         }
         if (fds[2].revents) {
-            int32_t status;
-            if (recv(s->sync_fd, &status, sizeof status, MSG_DONTWAIT) == (ssize_t)sizeof status) program_status = status;
+            struct exit_report report;
+            if (recv(s->sync_fd, &report, sizeof report, MSG_DONTWAIT) == (ssize_t)sizeof report) program = report;
             else sync_open = 0; /* init is gone; its SIGCHLD follows */
         }
         if (fds[0].revents) {
@@ -199,17 +246,19 @@ static int monitor(struct sandbox *s) {
             }
             int status;
             pid_t pid;
-            while ((pid = waitpid(-1, &status, WNOHANG | __WALL)) > 0) reaped(s, pid, status);
+            struct rusage usage;
+            while ((pid = wait4(-1, &status, WNOHANG | __WALL, &usage)) > 0) reaped(s, pid, status, &usage);
         }
     }
     if (s->pid_namespace) {
-        int32_t status; /* init sends the status before it exits: it is queued if it was not read yet */
-        if (program_status < 0 && recv(s->sync_fd, &status, sizeof status, MSG_DONTWAIT) == (ssize_t)sizeof status)
-            program_status = status;
+        struct exit_report report; /* init sends it before it exits: it is queued if it was not read yet */
+        if (program.status < 0 && recv(s->sync_fd, &report, sizeof report, MSG_DONTWAIT) == (ssize_t)sizeof report)
+            program = report;
     } else {
         kill_descendants(s);
     }
-    return program_status >= 0 ? program_status : s->child_status;
+    if (program.status < 0) exit_report_of(&program, s->child_status, &s->child_usage);
+    return program;
 }
 
 int main(int argc, char **argv) {
@@ -244,7 +293,10 @@ int main(int argc, char **argv) {
         for (int fd = 0; fd <= 2; fd++) dup2(null_fd, fd);
         close(null_fd);
     }
-    int status = monitor(&s);
-    report(s.control_fd, REPORT_EXITED, status, 0, 0, NULL);
-    return exit_code_of(status);
+    struct exit_report ended = monitor(&s);
+    char usage[96];
+    snprintf(usage, sizeof usage, "%lld %lld %lld", (long long)ended.user_usec, (long long)ended.system_usec,
+             (long long)ended.max_rss_kib);
+    report(s.control_fd, REPORT_EXITED, ended.status, 0, 0, usage);
+    return exit_code_of(ended.status);
 }

@@ -15,6 +15,7 @@
 #define ISOLATION_HELPER_H
 
 #include <stdint.h>
+#include <sys/resource.h>
 #include <sys/types.h>
 
 #define WIRE_MAGIC 0x49534F4CU /* "ISOL" */
@@ -22,7 +23,7 @@
 
 /* Operation types. */
 enum op_type {
-    OP_CLONE = 1,        /* num0: clone flags (0 = plain fork); always the first op */
+    OP_CLONE = 1,        /* num0: clone flags (0 = plain fork); num1: CLONE_ENVIRONMENT or 0; the first op but joins */
     OP_UID_MAP = 2,      /* str0: uid_map text */
     OP_GID_MAP = 3,      /* str0: gid_map text */
     OP_SETGROUPS = 4,    /* str0: "deny" or "allow" */
@@ -48,7 +49,26 @@ enum op_type {
     OP_REBIND_IN_ROOT = 24, /* str0: a path inside the root, bound onto itself (recursively) so it can be re-flagged */
     OP_SYSCTL = 25,      /* str0: a /proc/sys file, str1: the value written (e.g. user.max_user_namespaces) */
     OP_PASS_FD = 26,     /* num0: the program's fd number; num1: PASS_*; str0: host path; str1: "r", "w", "a" or "rw" */
-    OP_MAX = 27
+    OP_JOIN_NAMESPACES = 27, /* num0: host pid of an environment's helper, num1: CLONE_NEW* flags; str0: "nested" if
+                              * its user and mount namespaces are the mount lock's, nested in the sandbox's user
+                              * namespace; str1: "user=5,mnt=6,...": the helper's descriptors of init's namespaces */
+    OP_MAX = 28
+};
+
+/* The namespaces an environment's init hands to its helper, in this order, for programs that join it later. */
+#define ENV_NAMESPACES {"user", "mnt", "pid", "net", "uts", "ipc", "cgroup", "time"}
+#define ENV_NAMESPACE_COUNT 8
+
+/* OP_CLONE num1: an environment: init holds the namespaces with no program of its own; programs join it later. */
+#define CLONE_ENVIRONMENT 1
+
+/* What init (or the helper, without a pid namespace) knows of the program's end: sent on the sync socket. */
+struct exit_report {
+    int32_t status;      /* the raw wait status */
+    int32_t reserved;
+    int64_t user_usec;   /* CPU time of the program and the children it waited for */
+    int64_t system_usec;
+    int64_t max_rss_kib; /* the largest resident set among them */
 };
 
 /* Or'ed into an operation's type on the wire: a failure of this step is reported as a downgrade, and setup goes on. */
@@ -69,7 +89,7 @@ enum op_phase { PHASE_HELPER, PHASE_PARENT, PHASE_SETUP, PHASE_PROGRAM };
 enum report_type {
     REPORT_STARTED = 1, /* value: host pid of the program */
     REPORT_FAILED = 2,  /* step, err, detail, errno text */
-    REPORT_EXITED = 3,  /* value: raw wait status of the program */
+    REPORT_EXITED = 3,  /* value: raw wait status of the program; detail: "user_usec system_usec max_rss_kib" */
     REPORT_DOWNGRADED = 4 /* step, err, detail: a best-effort step failed and was skipped; sent before STARTED */
 };
 
@@ -106,12 +126,14 @@ enum op_phase op_phase(uint32_t type);
 const char *op_name(uint32_t type);
 int op_run_helper(struct op *op);
 int op_run_setup(const struct op *op);
-int op_run_parent(const struct op *op, pid_t child, char *detail, size_t detail_size);
+int op_run_parent(struct op *op, pid_t child, char *detail, size_t detail_size);
 int op_run_program(const struct op *op);
+int join_namespaces(const struct op *op);
 int highest_passed_fd(const struct plan *plan);
 int move_fd_above(int fd, int above);
 int place_passed_fds(const struct plan *plan);
 void close_passed_fds(const struct plan *plan);
+void close_cgroup_fds(const struct plan *plan);
 
 /* security.c */
 int security_op(const struct op *op);
@@ -130,7 +152,9 @@ struct child_channels {
     int sync_fd;   /* SOCK_SEQPACKET to the helper: "go", the program's credentials, the program's status */
     int error_fd;  /* close-on-exec pipe: a struct failure, or EOF once the program is exec'd */
 };
-void child_main(const struct plan *plan, struct child_channels ch, int pid_namespace) __attribute__((noreturn));
+void child_main(const struct plan *plan, struct child_channels ch, int pid_namespace, int environment)
+    __attribute__((noreturn));
+void exit_report_of(struct exit_report *report, int status, const struct rusage *usage);
 void fail(int fd, int step, int err, const char *detail) __attribute__((noreturn));
 void downgrade(int fd, int step, int err, const char *detail);
 

@@ -6,7 +6,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/nsfs.h>
 #include <sys/ioctl.h>
+#include <sys/syscall.h>
 #include <sched.h>
 #include <sys/mount.h>
 #include <grp.h>
@@ -30,7 +32,7 @@ static const char *const OP_NAMES[OP_MAX] = {
     [OP_LOCK_MOUNTS] = "lock-mounts", [OP_IDENTITY] = "identity", [OP_JOIN_CGROUP] = "cgroup",
     [OP_UNSHARE] = "unshare",     [OP_CAPABILITIES] = "capabilities", [OP_RLIMIT] = "rlimit",
     [OP_NO_NEW_PRIVS] = "no_new_privs", [OP_SECCOMP] = "seccomp", [OP_REBIND_IN_ROOT] = "bind",
-    [OP_SYSCTL] = "sysctl",       [OP_PASS_FD] = "pass-fd",
+    [OP_SYSCTL] = "sysctl",       [OP_PASS_FD] = "pass-fd", [OP_JOIN_NAMESPACES] = "join",
 };
 
 /* How many strings each operation needs at least; the helper indexes them without further checks. */
@@ -38,7 +40,7 @@ static const uint32_t MIN_STRINGS[OP_MAX] = {
     [OP_UID_MAP] = 1, [OP_GID_MAP] = 1, [OP_SETGROUPS] = 1, [OP_HOSTNAME] = 1, [OP_MOUNT] = 4, [OP_CHDIR] = 1,
     [OP_EXEC] = 3,    [OP_ROOT] = 4,    [OP_MOUNT_IN_ROOT] = 4, [OP_MKDIR_IN_ROOT] = 1, [OP_SYMLINK_IN_ROOT] = 2,
     [OP_READONLY_IN_ROOT] = 1, [OP_IDENTITY] = 1, [OP_JOIN_CGROUP] = 1, [OP_RLIMIT] = 2, [OP_SECCOMP] = 1,
-    [OP_REBIND_IN_ROOT] = 1, [OP_SYSCTL] = 2, [OP_PASS_FD] = 2,
+    [OP_REBIND_IN_ROOT] = 1, [OP_SYSCTL] = 2, [OP_PASS_FD] = 2, [OP_JOIN_NAMESPACES] = 2,
 };
 
 const char *op_name(uint32_t type) {
@@ -48,13 +50,13 @@ const char *op_name(uint32_t type) {
 enum op_phase op_phase(uint32_t type) {
     switch (type) {
     case OP_PASS_FD:
+    case OP_JOIN_NAMESPACES:
         return PHASE_HELPER;
     case OP_UID_MAP:
     case OP_GID_MAP:
     case OP_SETGROUPS:
     case OP_JOIN_CGROUP:
         return PHASE_PARENT;
-    case OP_LOCK_MOUNTS:
     case OP_IDENTITY:
     case OP_CAPABILITIES:
     case OP_RLIMIT:
@@ -108,10 +110,15 @@ int plan_read(int fd, struct plan *plan) {
         for (uint32_t s = 0; s < op->nstr; s++)
             if (!(op->str[s] = read_string(fd))) return -1;
     }
-    /* The order the Java side guarantees: clone first, exec last. */
-    if (plan->ops[0].type != OP_CLONE || plan->ops[plan->count - 1].type != OP_EXEC) { errno = EPROTO; return -1; }
+    /* The order the Java side guarantees: (a join, then) clone, ..., exec last; an environment has no exec. */
+    uint32_t first = plan->ops[0].type == OP_JOIN_NAMESPACES ? 1 : 0;
+    if (first >= plan->count || plan->ops[first].type != OP_CLONE) { errno = EPROTO; return -1; }
+    if (plan->ops[first].num[1] == CLONE_ENVIRONMENT) return 0;
     const struct op *exec = &plan->ops[plan->count - 1];
-    if (exec->nstr != 2 + exec->num[0] + exec->num[1] || exec->num[0] == 0) { errno = EPROTO; return -1; }
+    if (exec->type != OP_EXEC || exec->nstr != 2 + exec->num[0] + exec->num[1] || exec->num[0] == 0) {
+        errno = EPROTO;
+        return -1;
+    }
     return 0;
 }
 
@@ -134,9 +141,8 @@ static int write_file(const char *path, const char *text) {
     return 0;
 }
 
-static int write_pid(const char *path, pid_t pid) {
-    int fd = open(path, O_WRONLY | O_CLOEXEC);
-    if (fd < 0) return -1;
+/* Writes pid to an open cgroup.procs file, then closes it. */
+static int write_pid(int fd, pid_t pid) {
     char text[32];
     int len = snprintf(text, sizeof text, "%d\n", (int)pid);
     ssize_t n = write(fd, text, (size_t)len);
@@ -204,7 +210,7 @@ static int run_id_map_program(const char *program, pid_t child, const char *map,
 }
 
 /* detail: where to describe a failure beyond errno (left empty when the path of the step says it all). */
-int op_run_parent(const struct op *op, pid_t child, char *detail, size_t detail_size) {
+int op_run_parent(struct op *op, pid_t child, char *detail, size_t detail_size) {
     detail[0] = '\0';
     switch (op->type) {
     case OP_UID_MAP:
@@ -212,7 +218,7 @@ int op_run_parent(const struct op *op, pid_t child, char *detail, size_t detail_
         if (op->nstr > 1 && *op->str[1]) return run_id_map_program(op->str[1], child, arg(op, 0), detail, detail_size);
         return write_proc_file(child, op->type == OP_UID_MAP ? "uid_map" : "gid_map", arg(op, 0));
     case OP_SETGROUPS: return write_proc_file(child, "setgroups", arg(op, 0));
-    case OP_JOIN_CGROUP: return write_pid(arg(op, 0), child);
+    case OP_JOIN_CGROUP: return write_pid(op->fd, child);
     default: errno = EPROTO; return -1;
     }
 }
@@ -227,6 +233,7 @@ static int open_passed(const char *path, const char *mode) {
 
 /* On the host, before the clone: opens what the program is given (close-on-exec until placed). */
 int op_run_helper(struct op *op) {
+    if (op->type == OP_JOIN_NAMESPACES) return join_namespaces(op);
     if (op->type != OP_PASS_FD) { errno = EPROTO; return -1; }
     op->fd = op->num[1] == PASS_UNIX_SOCKET ? connect_unix(arg(op, 0)) : open_passed(arg(op, 0), arg(op, 1));
     return op->fd < 0 ? -1 : 0;
@@ -269,6 +276,14 @@ void close_passed_fds(const struct plan *plan) {
         if (plan->ops[i].type == OP_PASS_FD && plan->ops[i].fd >= 0) close(plan->ops[i].fd);
 }
 
+/* In the child: the host's cgroup files the helper opened are the helper's to write, never the sandbox's. */
+void close_cgroup_fds(const struct plan *plan) {
+    for (uint32_t i = 0; i < plan->count; i++)
+        if (plan->ops[i].type == OP_JOIN_CGROUP && plan->ops[i].fd >= 0) close(plan->ops[i].fd);
+}
+
+static int lock_mounts(void);
+
 static int loopback_up(void) {
     int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
     if (fd < 0) return -1;
@@ -290,6 +305,7 @@ int op_run_setup(const struct op *op) {
     switch (op->type) {
     case OP_CLONE: return 0; /* done by the helper before the child existed */
     case OP_UNSHARE: return unshare((int)op->num[0]);
+    case OP_LOCK_MOUNTS: return lock_mounts();
     case OP_SYSCTL: return write_file(arg(op, 0), arg(op, 1));
     case OP_HOSTNAME: return sethostname(arg(op, 0), strlen(arg(op, 0)));
     case OP_LOOPBACK_UP: return loopback_up();
@@ -437,7 +453,6 @@ static int become(const struct op *op) {
 
 int op_run_program(const struct op *op) {
     switch (op->type) {
-    case OP_LOCK_MOUNTS: return lock_mounts();
     case OP_IDENTITY: return become(op);
     case OP_CAPABILITIES:
     case OP_RLIMIT:
@@ -448,4 +463,60 @@ int op_run_program(const struct op *op) {
     case OP_EXEC: return exec_program(op);
     default: errno = EPROTO; return -1;
     }
+}
+
+/* The descriptor "name=N" in list names, opened through /proc/<holder>/fd/N, or -1 if absent. */
+static int open_held_namespace(pid_t holder, const char *list, const char *name) {
+    size_t name_len = strlen(name);
+    for (const char *p = list; *p; ) {
+        if (strncmp(p, name, name_len) == 0 && p[name_len] == '=') {
+            char path[64];
+            snprintf(path, sizeof path, "/proc/%d/fd/%d", (int)holder, atoi(p + name_len + 1));
+            return open(path, O_RDONLY | O_CLOEXEC);
+        }
+        const char *comma = strchr(p, ',');
+        if (!comma) break;
+        p = comma + 1;
+    }
+    errno = ENOENT;
+    return -1;
+}
+
+/*
+ * Joins the namespaces of an environment, so that the next child is in them (the pid and time namespaces apply to
+ * children). Its init handed them to its helper (init itself is not dumpable: nothing opens them from its /proc).
+ * With a user namespace, the sandbox's own user namespace is joined first (it owns the pid, network, UTS, IPC,
+ * cgroup and time namespaces); then, when init is inside the mount lock, the lock's mount and user namespaces,
+ * nested in it, so that the program sees the same locked mounts as everything else there.
+ */
+int join_namespaces(const struct op *op) {
+    static const struct { const char *name; int flag; } JOINED[] = {
+        {"pid", CLONE_NEWPID}, {"net", CLONE_NEWNET}, {"uts", CLONE_NEWUTS}, {"ipc", CLONE_NEWIPC},
+        {"cgroup", CLONE_NEWCGROUP}, {"time", CLONE_NEWTIME}, {"mnt", CLONE_NEWNS}};
+    enum { COUNT = sizeof JOINED / sizeof *JOINED };
+    pid_t holder = (pid_t)op->num[0];
+    int flags = (int)op->num[1];
+    int nested = strcmp(arg(op, 0), "nested") == 0;
+    int fds[COUNT], user_fd = -1, sandbox_user = -1, rc = -1, saved;
+    for (int i = 0; i < COUNT; i++) fds[i] = -1;
+    /* every descriptor first, while this process is still the host's */
+    if ((flags & CLONE_NEWUSER) && (user_fd = open_held_namespace(holder, arg(op, 1), "user")) < 0) goto out;
+    for (int i = 0; i < COUNT; i++)
+        if ((flags & JOINED[i].flag) && (fds[i] = open_held_namespace(holder, arg(op, 1), JOINED[i].name)) < 0) goto out;
+    if (user_fd >= 0) {
+        sandbox_user = nested ? ioctl(user_fd, NS_GET_PARENT) : dup(user_fd);
+        if (sandbox_user < 0 || setns(sandbox_user, CLONE_NEWUSER) < 0) goto out;
+    }
+    for (int i = 0; i < COUNT; i++)
+        if (fds[i] >= 0 && setns(fds[i], JOINED[i].flag) < 0) goto out;
+    if (nested && user_fd >= 0 && setns(user_fd, CLONE_NEWUSER) < 0) goto out;
+    rc = 0;
+out:
+    saved = errno;
+    for (int i = 0; i < COUNT; i++)
+        if (fds[i] >= 0) close(fds[i]);
+    if (user_fd >= 0) close(user_fd);
+    if (sandbox_user >= 0) close(sandbox_user);
+    errno = saved;
+    return rc;
 }

@@ -2,9 +2,11 @@ package dev.isolation;
 
 /**
  * How a sandboxed program ended. A sealed type: a {@code switch} over it can be exhaustive.
- * Later kinds (out of memory, time limits, destroyed) join this hierarchy.
+ * Together with what the program used, it is a {@link SandboxResult}; a start that failed throws a
+ * {@link SandboxStartException} from {@code start()}, or is {@link FailedToStart} from {@link Sandbox#run}.
  */
-public sealed interface Outcome permits Outcome.Exited, Outcome.Signaled, Outcome.OutOfMemory {
+public sealed interface Outcome permits Outcome.Exited, Outcome.Signaled, Outcome.OutOfMemory, Outcome.TimedOut,
+        Outcome.Destroyed, Outcome.FailedToStart {
 
     /** The value {@link Process#exitValue()} reports: the exit code, or 128 + the signal number. */
     int exitValue();
@@ -45,6 +47,54 @@ public sealed interface Outcome permits Outcome.Exited, Outcome.Signaled, Outcom
         @Override
         public int exitValue() {
             return 128 + signal;
+        }
+    }
+
+    /** Which time limit ended a program. */
+    enum TimeLimit {
+        /** Elapsed time since the start. */
+        WALL_CLOCK,
+        /** CPU time (user + system) of the program and everything it started. */
+        CPU
+    }
+
+    /**
+     * A time limit expired and the program (with everything it started) was killed.
+     *
+     * @param limit which limit
+     * @param after the limit's value
+     */
+    record TimedOut(TimeLimit limit, java.time.Duration after) implements Outcome {
+        @Override
+        public int exitValue() {
+            return 128 + 9;
+        }
+    }
+
+    /**
+     * The caller ended the program ({@code destroy()}, {@code destroyForcibly()}, or closing its environment)
+     * before it ended by itself; {@code how} is what the kernel then reported.
+     */
+    record Destroyed(Outcome how) implements Outcome {
+        @Override
+        public int exitValue() {
+            return how.exitValue();
+        }
+    }
+
+    /**
+     * The program never ran: a step of its start failed.
+     *
+     * @param step  the failed step's name ("mount", "exec", "preflight", ...)
+     * @param path  the path or value it acted on ("" if none)
+     * @param errno the error number (0 when the library refused it before asking the kernel)
+     * @param message the whole explanation, as {@link SandboxStartException#getMessage()} gives it
+     */
+    record FailedToStart(String step, String path, int errno, String message) implements Outcome {
+        /** What a shell reports for a command that could not be run. */
+        @Override
+        public int exitValue() {
+            return 127;
         }
     }
 

@@ -61,6 +61,8 @@ public final class SandboxBuilder {
     final EnumSet<Protection> bestEffort = EnumSet.noneOf(Protection.class);
     final Map<Integer, PassedDescriptor> passed = new TreeMap<>();
     boolean subordinateIdMaps;
+    java.time.Duration wallTimeLimit;
+    java.time.Duration cpuTimeLimit;
 
     SandboxBuilder() {
     }
@@ -83,6 +85,8 @@ public final class SandboxBuilder {
         bestEffort.addAll(spec.bestEffort());
         spec.passedDescriptors().forEach(d -> passed.put(d.fd(), d));
         subordinateIdMaps = spec.subordinateIdMaps();
+        wallTimeLimit = spec.wallTimeLimit().orElse(null);
+        cpuTimeLimit = spec.cpuTimeLimit().orElse(null);
         noNewPrivileges = spec.noNewPrivileges();
         nestedUserNamespaces = spec.nestedUserNamespaces();
         seccomp = spec.seccomp().orElse(null);
@@ -395,6 +399,34 @@ public final class SandboxBuilder {
         return namespace(Namespace.USER);
     }
 
+    /**
+     * Kills the program, with everything it started, once this much time has passed since its start; its outcome is
+     * then {@link Outcome.TimedOut} naming {@link Outcome.TimeLimit#WALL_CLOCK}. For an environment: the whole
+     * environment.
+     */
+    public SandboxBuilder wallTimeLimit(java.time.Duration limit) {
+        wallTimeLimit = requirePositive("wallTimeLimit", limit);
+        return this;
+    }
+
+    /**
+     * Kills the program once it and everything it started have used this much CPU time (user + system; the
+     * sandbox's cgroup is read when it has one, else its process tree), checked every twentieth of the limit (10 to
+     * 100 ms); its outcome is then {@link Outcome.TimedOut} naming {@link Outcome.TimeLimit#CPU}.
+     */
+    public SandboxBuilder cpuTimeLimit(java.time.Duration limit) {
+        cpuTimeLimit = requirePositive("cpuTimeLimit", limit);
+        return this;
+    }
+
+    private static java.time.Duration requirePositive(String field, java.time.Duration limit) {
+        Objects.requireNonNull(limit, field);
+        if (limit.isNegative() || limit.isZero()) {
+            throw new InvalidSandboxSpecException(field, limit, "must be positive");
+        }
+        return limit;
+    }
+
     /** Supplementary groups of the program (at most 64), besides the gid of {@link #user}, which must be set. */
     public SandboxBuilder groups(long... gids) {
         if (gids.length > 64) {
@@ -487,11 +519,34 @@ public final class SandboxBuilder {
         return this;
     }
 
+    /**
+     * Starts a long-lived environment with these settings (see {@link SandboxEnvironment}): its init holds the
+     * namespaces (a pid namespace is added), the root and the cgroup, with no program of its own; programs run in it
+     * with {@link SandboxEnvironment#exec}, by default with these settings (redirects included). A command set here is
+     * not run: pass it to {@code exec}.
+     */
+    public SandboxEnvironment startEnvironment() throws IOException {
+        List<String> program = command;
+        command = List.of();
+        SandboxSpec spec;
+        try {
+            namespaces.add(Namespace.PID);
+            spec = build(true);
+        } finally {
+            command = program;
+        }
+        return SandboxEnvironment.start(spec);
+    }
+
     /** Checks the settings together and freezes them. */
     public SandboxSpec build() {
+        return build(false);
+    }
+
+    SandboxSpec build(boolean environmentSpec) {
         ImageDefaults defaults = image == null ? ImageDefaults.NONE : ImageDefaults.of(image);
-        List<String> effectiveCommand = !command.isEmpty() ? command : defaults.command();
-        if (effectiveCommand.isEmpty()) {
+        List<String> effectiveCommand = !command.isEmpty() || environmentSpec ? command : defaults.command();
+        if (effectiveCommand.isEmpty() && !environmentSpec) {
             throw new InvalidSandboxSpecException("command", image == null ? "is not set"
                     : "is not set, and the image has no Entrypoint or Cmd");
         }

@@ -27,16 +27,75 @@ public final class SandboxProcess extends Process {
     private volatile SandboxFilesystem.Result filesystemResult;
     private volatile IOException filesystemFailure;
     private volatile ResourceUsage finalUsage;
+    private volatile ProgramUsage programUsage;
+    private volatile boolean destroyed;
+    private final java.util.concurrent.atomic.AtomicReference<Outcome.TimedOut> timedOut =
+            new java.util.concurrent.atomic.AtomicReference<>();
+    private final long startNanos = System.nanoTime();
+    private final TimeLimits timeLimits;
 
     SandboxProcess(LaunchedProgram launched, SandboxSpec spec) {
         this.launched = launched;
         this.spec = spec;
-        this.outcome = launched.helper().onExit().thenApply(helper -> {
-            Outcome ended = Outcome.fromWaitStatus(launched.collectExitStatus());
-            ended = finishCgroup(ended);
-            finishFilesystem();
-            return ended;
+        this.timeLimits = TimeLimits.watch(spec.wallTimeLimit(), spec.cpuTimeLimit(), this::cpuTime, expired -> {
+            timedOut.compareAndSet(null, expired);
+            launched.kill();
         });
+        this.outcome = launched.helper().onExit().thenApply(helper -> {
+            LaunchedProgram.Exit exit = launched.collectExit();
+            timeLimits.cancel();
+            programUsage = new ProgramUsage(java.time.Duration.ofNanos(System.nanoTime() - startNanos),
+                    java.time.Duration.ofNanos(exit.userMicros() * 1000),
+                    java.time.Duration.ofNanos(exit.systemMicros() * 1000), exit.maxRssKib() * 1024);
+            Outcome ended = finishCgroup(Outcome.fromWaitStatus(exit.waitStatus()));
+            finishFilesystem();
+            Outcome.TimedOut expired = timedOut.get();
+            if (expired != null) {
+                return expired;
+            }
+            return destroyed ? new Outcome.Destroyed(ended) : ended;
+        });
+    }
+
+    /** CPU time so far of the program and all it started: the cgroup's when it has its own, else the process tree's. */
+    private java.time.Duration cpuTime() {
+        Optional<Cgroup> cgroup = launched.cgroup();
+        if (cgroup.isPresent()) {
+            try {
+                ResourceUsage usage = cgroup.get().usage();
+                return usage.cpuUser().plus(usage.cpuSystem());
+            } catch (IOException e) {
+                // removed while it ended: the tree below says what is left
+            }
+        }
+        return TimeLimits.cpuOfTree(launched.helper().pid());
+    }
+
+    /** Ends the program because a limit of its environment expired: its outcome names that limit. */
+    void expire(Outcome.TimedOut limit) {
+        if (isAlive()) {
+            timedOut.compareAndSet(null, limit);
+            launched.kill();
+        }
+    }
+
+    /** Marks the program as ended by the caller (its environment is being closed), before it is killed. */
+    void markDestroyed() {
+        destroyed = true;
+    }
+
+    /** What the program used, once it has ended (wall time, CPU time, peak memory). */
+    public Optional<ProgramUsage> programUsage() {
+        if (!outcome.isDone()) {
+            return Optional.empty();
+        }
+        outcome.join();
+        return Optional.ofNullable(programUsage);
+    }
+
+    /** Live CPU time of the program and everything it started (the cgroup's, when the sandbox has its own). */
+    public java.time.Duration cpuTimeSoFar() {
+        return cpuTime();
     }
 
     /** Reads the group's final usage, tells an OOM kill from another SIGKILL, and removes the group. */
@@ -158,12 +217,12 @@ public final class SandboxProcess extends Process {
     /** Waits for the program to end; returns how it ended and what its sandbox used. */
     public SandboxResult waitForResult() throws InterruptedException {
         Outcome ended = waitForOutcome();
-        return new SandboxResult(ended, Optional.ofNullable(finalUsage));
+        return new SandboxResult(ended, programUsage, Optional.ofNullable(finalUsage));
     }
 
     /** Completes with the outcome and final usage when the sandbox has ended. */
     public CompletableFuture<SandboxResult> result() {
-        return outcome.thenApply(ended -> new SandboxResult(ended, Optional.ofNullable(finalUsage)));
+        return outcome.thenApply(ended -> new SandboxResult(ended, programUsage, Optional.ofNullable(finalUsage)));
     }
 
     /** Completes with the outcome when the sandbox has ended. */
@@ -221,6 +280,7 @@ public final class SandboxProcess extends Process {
     @Override
     public void destroy() {
         if (isAlive()) {
+            destroyed = true;
             launched.helper().toHandle().destroy();
         }
     }
@@ -229,6 +289,7 @@ public final class SandboxProcess extends Process {
     @Override
     public Process destroyForcibly() {
         if (isAlive()) {
+            destroyed = true;
             launched.kill();
         }
         return this;

@@ -42,6 +42,8 @@ public final class SandboxSpec {
     private final Set<Protection> bestEffort;
     private final List<PassedDescriptor> passedDescriptors;
     private final boolean subordinateIdMaps;
+    private final java.time.Duration wallTimeLimit;
+    private final java.time.Duration cpuTimeLimit;
 
     SandboxSpec(SandboxBuilder builder, List<String> command, String hostname, List<IdMapping> uidMappings,
             List<IdMapping> gidMappings, Map<String, String> environment, FilesystemSpec filesystem, String directory,
@@ -73,6 +75,18 @@ public final class SandboxSpec {
                 : EnumSet.copyOf(builder.bestEffort));
         this.passedDescriptors = List.copyOf(builder.passed.values());
         this.subordinateIdMaps = builder.subordinateIdMaps;
+        this.wallTimeLimit = builder.wallTimeLimit;
+        this.cpuTimeLimit = builder.cpuTimeLimit;
+    }
+
+    /** The wall-clock limit of the program (of the environment, for an environment's spec). */
+    public Optional<java.time.Duration> wallTimeLimit() {
+        return Optional.ofNullable(wallTimeLimit);
+    }
+
+    /** The CPU-time limit of the program and everything it starts. */
+    public Optional<java.time.Duration> cpuTimeLimit() {
+        return Optional.ofNullable(cpuTimeLimit);
     }
 
     /** The protections the caller let the sandbox start without, when the host cannot apply them. */
@@ -111,9 +125,19 @@ public final class SandboxSpec {
         return Sandbox.start(this);
     }
 
-    /** The program and its arguments. */
+    /** The program and its arguments; empty for an environment's own spec (its programs come with exec). */
     public List<String> command() {
         return command;
+    }
+
+    /** Whether this describes an environment: namespaces, root, cgroup and settings held by init, no program yet. */
+    public boolean isEnvironment() {
+        return command.isEmpty();
+    }
+
+    /** The program's name for messages ("environment" for an environment). */
+    public String programName() {
+        return command.isEmpty() ? "environment" : command.get(0);
     }
 
     /** The namespaces the program gets of its own. */

@@ -30,11 +30,17 @@ class OutcomeTest {
             described = "signal " + signaled.signal();
         } else if (outcome instanceof Outcome.OutOfMemory oom) {
             described = "out of memory " + oom.signal();
+        } else if (outcome instanceof Outcome.TimedOut timedOut) {
+            described = "timed out " + timedOut.limit();
+        } else if (outcome instanceof Outcome.Destroyed destroyed) {
+            described = "destroyed " + destroyed.how();
+        } else if (outcome instanceof Outcome.FailedToStart failed) {
+            described = "failed " + failed.step();
         } else {
             throw new AssertionError("sealed: no other kind");
         }
         assertThat(described).isEqualTo("signal 15");
-        assertThat(Outcome.class.getPermittedSubclasses()).hasSize(3);
+        assertThat(Outcome.class.getPermittedSubclasses()).hasSize(6);
     }
 
     @Test

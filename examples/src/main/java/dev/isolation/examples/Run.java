@@ -4,6 +4,7 @@ import dev.isolation.InvalidSandboxSpecException;
 import dev.isolation.Outcome;
 import dev.isolation.Sandbox;
 import dev.isolation.SandboxBuilder;
+import dev.isolation.SandboxEnvironment;
 import dev.isolation.SandboxProcess;
 import dev.isolation.SandboxSpec;
 import dev.isolation.cgroups.ResourceLimits;
@@ -33,6 +34,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Supplier;
@@ -96,9 +98,33 @@ public final class Run {
         Thread forwarder = new Thread(() -> stop(running.get()), RunOptions.NAME + "-signal-forwarder");
         Runtime.getRuntime().addShutdownHook(forwarder);
         try {
-            SandboxProcess process = spec(options).start();
-            running.set(process);
+            SandboxSpec spec = spec(options);
+            SandboxEnvironment environment = options.execs().isEmpty() ? null
+                    : spec.toBuilder().startEnvironment();
+            SandboxProcess process;
+            List<SandboxProcess> others = new java.util.ArrayList<>();
+            try {
+                process = environment == null ? spec.start() : environment.exec(spec.command());
+                running.set(process);
+                for (String command : options.execs()) {
+                    others.add(environment.exec("/bin/sh", "-c", command));
+                }
+            } catch (IOException | RuntimeException e) {
+                if (environment != null) {
+                    environment.close();
+                }
+                throw e;
+            }
             Outcome outcome = process.waitForOutcome();
+            for (SandboxProcess other : others) {
+                Outcome ended = other.waitForOutcome();
+                if (options.printOutcome()) {
+                    err.println(RunOptions.NAME + ": exec'd command " + describe(ended));
+                }
+            }
+            if (environment != null) {
+                environment.close();
+            }
             if (options.printOutcome()) {
                 err.println(RunOptions.NAME + ": " + describe(outcome));
             }
@@ -141,6 +167,8 @@ public final class Run {
         }
         options.namespaces().forEach(builder::namespace);
         options.hostname().ifPresent(builder::utsNamespace);
+        options.wallTimeMillis().ifPresent(ms -> builder.wallTimeLimit(java.time.Duration.ofMillis(ms)));
+        options.cpuTimeMillis().ifPresent(ms -> builder.cpuTimeLimit(java.time.Duration.ofMillis(ms)));
         options.uidMappings().forEach(builder::uidMapping);
         options.gidMappings().forEach(builder::gidMapping);
         options.directory().ifPresent(builder::directory);
@@ -471,6 +499,13 @@ public final class Run {
         }
         if (outcome instanceof Outcome.OutOfMemory outOfMemory) {
             return "killed by the OOM killer (signal " + outOfMemory.signal() + ")";
+        }
+        if (outcome instanceof Outcome.TimedOut timedOut) {
+            return "killed: its " + (timedOut.limit() == Outcome.TimeLimit.CPU ? "CPU" : "wall-clock") + " time limit of "
+                    + timedOut.after().toMillis() + " ms expired";
+        }
+        if (outcome instanceof Outcome.Destroyed destroyed) {
+            return "stopped by the runner, then " + describe(destroyed.how());
         }
         return "ended: " + outcome + " (exit value " + outcome.exitValue() + ")";
     }

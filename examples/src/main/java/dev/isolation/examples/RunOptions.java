@@ -56,6 +56,9 @@ public final class RunOptions {
     private final List<String> command;
     private final Set<Namespace> namespaces;
     private final String hostname;
+    private final List<String> execs;
+    private final Long wallTimeMillis;
+    private final Long cpuTimeMillis;
     private final List<IdMapping> uidMappings;
     private final List<IdMapping> gidMappings;
     private final String directory;
@@ -89,6 +92,9 @@ public final class RunOptions {
         command = List.copyOf(parser.command);
         namespaces = Collections.unmodifiableSet(EnumSet.copyOf(parser.namespaces));
         hostname = parser.hostname;
+        execs = List.copyOf(parser.execs);
+        wallTimeMillis = parser.wallTimeMillis;
+        cpuTimeMillis = parser.cpuTimeMillis;
         uidMappings = List.copyOf(parser.uidMappings);
         gidMappings = List.copyOf(parser.gidMappings);
         directory = parser.directory;
@@ -142,6 +148,31 @@ public final class RunOptions {
     /** The namespaces asked for, all of them after {@code --unshare-all}; UTS is implied by {@code --hostname}. */
     public Set<Namespace> namespaces() {
         return namespaces;
+    }
+
+    /** Shell commands run in the same sandbox as the program ({@code --exec}). */
+    public List<String> execs() {
+        return execs;
+    }
+
+    public Optional<Long> wallTimeMillis() {
+        return Optional.ofNullable(wallTimeMillis);
+    }
+
+    public Optional<Long> cpuTimeMillis() {
+        return Optional.ofNullable(cpuTimeMillis);
+    }
+
+    private static long positiveMillis(String option, String value) throws UsageException {
+        try {
+            long millis = Long.parseLong(value);
+            if (millis > 0) {
+                return millis;
+            }
+        } catch (NumberFormatException e) {
+            // reported below
+        }
+        throw new UsageException(option, "\"" + value + "\" is not a positive number of milliseconds");
     }
 
     public Optional<String> hostname() {
@@ -560,6 +591,13 @@ public final class RunOptions {
             unshare("--unshare-net", Namespace.NETWORK, "network namespace: only a loopback device"),
             unshare("--unshare-cgroup", Namespace.CGROUP, "cgroup namespace"),
             unshare("--unshare-time", Namespace.TIME, "time namespace"),
+            option("--exec", "also run this shell command in the same sandbox, concurrently (it becomes a long-lived"
+                    + " environment: pid namespace added); repeatable",
+                    (parser, option, values) -> parser.execs.add(values.get(0)), "COMMAND"),
+            option("--wall-time", "kill the program after this many milliseconds (outcome: timed out)",
+                    (parser, option, values) -> parser.wallTimeMillis = positiveMillis(option, values.get(0)), "MS"),
+            option("--cpu-time", "kill the program once it and its children used this many CPU milliseconds",
+                    (parser, option, values) -> parser.cpuTimeMillis = positiveMillis(option, values.get(0)), "MS"),
             option("--hostname", "host name inside (implies --unshare-uts)", (parser, option, values) -> {
                 parser.hostname = values.get(0);
                 parser.namespaces.add(Namespace.UTS);
@@ -886,6 +924,9 @@ public final class RunOptions {
         List<String> command = List.of();
         final EnumSet<Namespace> namespaces = EnumSet.noneOf(Namespace.class);
         String hostname;
+        final List<String> execs = new ArrayList<>();
+        Long wallTimeMillis;
+        Long cpuTimeMillis;
         final List<IdMapping> uidMappings = new ArrayList<>();
         final List<IdMapping> gidMappings = new ArrayList<>();
         String directory;

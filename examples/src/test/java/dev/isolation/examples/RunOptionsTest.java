@@ -254,6 +254,16 @@ class RunOptionsTest {
     }
 
     @Test
+    void execsAndTimeLimits() throws UsageException {
+        RunOptions options = parse("--exec", "ps", "--exec", "id", "--wall-time", "1500", "--cpu-time", "200", "prog");
+        assertThat(options.execs()).containsExactly("ps", "id");
+        assertThat(options.wallTimeMillis()).contains(1500L);
+        assertThat(options.cpuTimeMillis()).contains(200L);
+        assertThatThrownBy(() -> parse("--wall-time", "0", "prog")).isInstanceOf(UsageException.class)
+                .hasMessageContaining("not a positive number");
+    }
+
+    @Test
     void outcome() throws UsageException {
         assertThat(parse("--outcome", "prog").printOutcome()).isTrue();
     }
@@ -271,7 +281,7 @@ class RunOptionsTest {
     void helpListsEveryOption() {
         String usage = RunOptions.usage();
 
-        assertThat(RunOptions.optionNames()).hasSize(60);
+        assertThat(RunOptions.optionNames()).hasSize(63);
         for (String name : RunOptions.optionNames()) {
             assertThat(usage).contains(name);
         }

@@ -19,10 +19,12 @@ public final class LaunchedProgram {
     private final SandboxFilesystem filesystem;
     private final Cgroup cgroup;
     private final List<Downgrade> downgrades;
+    private final String heldNamespaces;
 
     LaunchedProgram(Process helper, ControlChannel channel, long programPid, SandboxFilesystem filesystem,
-            Cgroup cgroup, List<Downgrade> downgrades) {
+            Cgroup cgroup, List<Downgrade> downgrades, String heldNamespaces) {
         this.downgrades = List.copyOf(downgrades);
+        this.heldNamespaces = heldNamespaces;
         this.cgroup = cgroup;
         this.helper = helper;
         this.channel = channel;
@@ -33,6 +35,11 @@ public final class LaunchedProgram {
     /** The host side of the sandbox's filesystem, when it has its own root. */
     public Optional<SandboxFilesystem> filesystem() {
         return Optional.ofNullable(filesystem);
+    }
+
+    /** An environment's: the helper's descriptors of its init's namespaces, "user=5,mnt=6,..." ("" otherwise). */
+    public String heldNamespaces() {
+        return heldNamespaces;
     }
 
     /** The best-effort protections the sandbox started without. */
@@ -69,21 +76,27 @@ public final class LaunchedProgram {
         }
     }
 
+    /** The program's end as the helper reports it: the wait status, and its CPU times and peak resident set. */
+    public record Exit(int waitStatus, long userMicros, long systemMicros, long maxRssKib) {
+    }
+
     /**
-     * Once the helper has exited: the program's wait status as the helper reported it. A helper that died
-     * without reporting (it was killed) yields the status its own exit code stands for.
+     * Once the helper has exited: the program's wait status and usage as the helper reported them. A helper that
+     * died without reporting (it was killed) yields the status its own exit code stands for, and no usage.
      */
-    public int collectExitStatus() {
+    public Exit collectExit() {
         try {
             while (true) {
                 ControlChannel.Report report = channel.readReport();
                 if (report.type() == Wire.REPORT_EXITED) {
-                    return report.value();
+                    String[] usage = report.detail().trim().split(" ");
+                    return usage.length == 3 ? new Exit(report.value(), Long.parseLong(usage[0]),
+                            Long.parseLong(usage[1]), Long.parseLong(usage[2])) : new Exit(report.value(), 0, 0, 0);
                 }
             }
-        } catch (IOException e) {
+        } catch (IOException | NumberFormatException e) {
             int code = helper.exitValue();
-            return code > 128 ? code - 128 : (code & 0xff) << 8;
+            return new Exit(code > 128 ? code - 128 : (code & 0xff) << 8, 0, 0, 0);
         } finally {
             channel.close();
         }

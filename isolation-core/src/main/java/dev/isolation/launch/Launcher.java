@@ -63,7 +63,7 @@ public final class Launcher {
                 cgroup.remove();
             }
             if (e instanceof IOException && !(e instanceof SandboxStartException)) {
-                throw new SandboxStartException("Cannot run program \"" + spec.command().get(0) + "\" in a sandbox: "
+                throw new SandboxStartException("Cannot run program \"" + spec.programName() + "\" in a sandbox: "
                         + e.getMessage(), "cgroup", "", 0);
             }
             throw e;
@@ -85,10 +85,27 @@ public final class Launcher {
         }
     }
 
+    /**
+     * Starts a program in a running environment: a helper of its own joins the namespaces of the environment's init
+     * ({@code initPid}) and puts the program in the environment's cgroup ({@code cgroupProcsFiles}). The
+     * environment's filesystem and cgroup stay the environment's: the program's LaunchedProgram has neither.
+     */
+    public static LaunchedProgram exec(SandboxSpec spec, LaunchedProgram environment, List<Path> cgroupProcsFiles)
+            throws IOException {
+        Plan plan = PlanFactory.forExec(spec, IdMapWriters.setgroupsAllowed(spec), environment.helper().pid(),
+                environment.heldNamespaces(), cgroupProcsFiles);
+        return launch(spec, HelperBinary.path(), plan, null, null, new ArrayList<>());
+    }
+
     private static LaunchedProgram start(SandboxSpec spec, Path helper, SandboxFilesystem filesystem, Cgroup cgroup,
             List<Downgrade> downgraded) throws IOException {
         Plan plan = PlanFactory.forSpec(spec, IdMapWriters.setgroupsAllowed(spec),
                 filesystem == null ? List.of() : filesystem.steps(), cgroup == null ? List.of() : cgroup.procsFiles());
+        return launch(spec, helper, plan, filesystem, cgroup, downgraded);
+    }
+
+    private static LaunchedProgram launch(SandboxSpec spec, Path helper, Plan plan, SandboxFilesystem filesystem,
+            Cgroup cgroup, List<Downgrade> downgraded) throws IOException {
         byte[] name = new byte[9];
         RANDOM.nextBytes(name);
         Path socketPath = RuntimeDirectory.sockets().resolve(HexFormat.of().formatHex(name) + ".sock");
@@ -107,7 +124,8 @@ public final class Launcher {
                     report = channel.readReport();
                 }
                 if (report.type() == Wire.REPORT_STARTED) {
-                    return new LaunchedProgram(process, channel, report.value(), filesystem, cgroup, downgraded);
+                    return new LaunchedProgram(process, channel, report.value(), filesystem, cgroup, downgraded,
+                            report.detail());
                 }
                 if (report.type() == Wire.REPORT_FAILED) {
                     throw StartFailures.fromReport(spec, plan, report);
@@ -123,11 +141,11 @@ public final class Launcher {
     }
 
     private static Process startHelper(SandboxSpec spec, Path helper, Path socketPath) throws IOException {
-        ProcessBuilder builder = new ProcessBuilder(List.of(helper.toString(), socketPath.toString()))
-                .redirectInput(spec.redirectInput())
-                .redirectOutput(spec.redirectOutput())
-                .redirectError(spec.redirectError())
-                .redirectErrorStream(spec.redirectErrorStream());
+        ProcessBuilder builder = new ProcessBuilder(List.of(helper.toString(), socketPath.toString()));
+        if (!spec.isEnvironment()) { // an environment's helper has no program: its pipes are closed at once
+            builder.redirectInput(spec.redirectInput()).redirectOutput(spec.redirectOutput())
+                    .redirectError(spec.redirectError()).redirectErrorStream(spec.redirectErrorStream());
+        }
         builder.environment().clear(); // the program's environment travels in the plan, nothing else
         try {
             return builder.start();
@@ -135,7 +153,7 @@ public final class Launcher {
             // The JDK opens the redirect files itself; its message would name the helper instead of the file.
             boolean redirect = e.getCause() instanceof java.io.FileNotFoundException;
             String why = redirect ? "cannot open a redirect: " + e.getCause().getMessage() : e.getMessage();
-            throw new SandboxStartException("Cannot run program \"" + spec.command().get(0) + "\" in a sandbox: "
+            throw new SandboxStartException("Cannot run program \"" + spec.programName() + "\" in a sandbox: "
                     + why, redirect ? "redirect" : "helper", redirect ? "" : helper.toString(), 0);
         }
     }
@@ -148,7 +166,7 @@ public final class Launcher {
             SocketChannel channel = server.accept();
             return new ControlChannel(channel);
         } catch (ClosedChannelException e) {
-            throw new SandboxStartException("Cannot run program \"" + spec.command().get(0) + "\" in a sandbox: the"
+            throw new SandboxStartException("Cannot run program \"" + spec.programName() + "\" in a sandbox: the"
                     + " native helper exited with code " + process.exitValue() + " before it connected",
                     "helper", "", 0);
         }

@@ -30,7 +30,8 @@ public enum OpType {
     SECCOMP(23, "seccomp"),
     REBIND_IN_ROOT(24, "bind"),
     SYSCTL(25, "sysctl"),
-    PASS_FD(26, "pass-fd");
+    PASS_FD(26, "pass-fd"),
+    JOIN_NAMESPACES(27, "join");
 
     private final int wireCode;
     private final String stepName;

@@ -14,8 +14,13 @@ import java.util.List;
 public record Plan(List<Op> ops) {
     public Plan {
         ops = List.copyOf(ops);
-        if (ops.isEmpty() || ops.get(0).type() != OpType.CLONE || ops.get(ops.size() - 1).type() != OpType.EXEC) {
-            throw new IllegalArgumentException("a plan starts with CLONE and ends with EXEC: " + ops);
+        int first = !ops.isEmpty() && ops.get(0).type() == OpType.JOIN_NAMESPACES ? 1 : 0;
+        boolean environment = ops.size() > first && ops.get(first).type() == OpType.CLONE
+                && ops.get(first).num1() == PlanFactory.CLONE_ENVIRONMENT;
+        if (ops.size() <= first || ops.get(first).type() != OpType.CLONE
+                || !(environment || ops.get(ops.size() - 1).type() == OpType.EXEC)) {
+            throw new IllegalArgumentException("a plan starts with CLONE (after a join) and ends with EXEC, unless it"
+                    + " is an environment's: " + ops);
         }
     }
 

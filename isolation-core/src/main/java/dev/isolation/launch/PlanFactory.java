@@ -30,6 +30,8 @@ public final class PlanFactory {
     private static final Map<SeccompPolicy, String> COMPILED = new ConcurrentHashMap<>();
     static final long MS_REC = 0x4000;
     static final long MS_PRIVATE = 0x40000;
+    /** helper.h CLONE_ENVIRONMENT: init holds the namespaces with no program of its own. */
+    static final long CLONE_ENVIRONMENT = 1;
 
     private PlanFactory() {
     }
@@ -52,11 +54,8 @@ public final class PlanFactory {
         // The cgroup namespace is made once the child is in its cgroup, so that the cgroup is its root.
         long flags = spec.namespaces().stream().filter(ns -> ns != Namespace.CGROUP)
                 .mapToLong(Namespace::cloneFlag).reduce(0, (a, b) -> a | b);
-        ops.add(new Op(OpType.CLONE, flags, 0, List.of(), describe(spec)));
-        for (PassedDescriptor passed : spec.passedDescriptors()) {
-            ops.add(new Op(OpType.PASS_FD, passed.fd(), passed.kind().ordinal(),
-                    List.of(passed.path().toString(), passed.access().wireMode()), passed.path().toString()));
-        }
+        ops.add(new Op(OpType.CLONE, flags, spec.isEnvironment() ? CLONE_ENVIRONMENT : 0, List.of(), describe(spec)));
+        addPassedDescriptors(ops, spec);
         if (spec.has(Namespace.USER)) {
             Path gidMapper = IdMapWriters.gidMapper(spec);
             if (!mayKeepSetgroups && gidMapper == null) {
@@ -89,10 +88,46 @@ public final class PlanFactory {
             filesystemSteps.forEach(step -> ops.add(toOp(step)));
         }
         if (lockMounts) {
-            // root inside could otherwise remount a read-only bind writable: lock every mount's flags (first, while
-            // the process still holds the capabilities it needs to map every id of the sandbox into the lock)
+            // root inside could otherwise remount a read-only bind writable: lock every mount's flags. Done by init
+            // (or the child) once the root is built, while it holds the capabilities it needs to map every id of the
+            // sandbox into the lock; everything that runs in the sandbox, exec'd programs too, lives in it.
             ops.add(bestEffort(spec, Protection.MOUNT_LOCK, Op.of(OpType.LOCK_MOUNTS, "/")));
         }
+        if (!spec.isEnvironment()) {
+            addProgram(ops, spec, mayKeepSetgroups);
+        }
+        return new Plan(ops);
+    }
+
+    /**
+     * The plan of a program exec'd into a running environment: join the namespaces of its init (pid
+     * whose descriptors its helper {@code holderPid} holds, as {@code heldNamespaces}), fork, join its cgroup, then the same program steps as a first program would take.
+     */
+    public static Plan forExec(SandboxSpec spec, boolean mayKeepSetgroups, long holderPid, String heldNamespaces,
+            List<Path> cgroupProcsFiles) {
+        List<Op> ops = new ArrayList<>();
+        long flags = spec.namespaces().stream().mapToLong(Namespace::cloneFlag).reduce(0, (a, b) -> a | b);
+        boolean nested = spec.has(Namespace.MOUNT) && spec.has(Namespace.USER);
+        ops.add(new Op(OpType.JOIN_NAMESPACES, holderPid, flags, List.of(nested ? "nested" : "flat", heldNamespaces),
+                "/proc/" + holderPid + "/fd"));
+        ops.add(new Op(OpType.CLONE, 0, 0, List.of(), "joined " + describe(spec)));
+        addPassedDescriptors(ops, spec);
+        for (Path procs : cgroupProcsFiles) {
+            ops.add(Op.of(OpType.JOIN_CGROUP, procs.toString(), procs.toString()));
+        }
+        addProgram(ops, spec, mayKeepSetgroups);
+        return new Plan(ops);
+    }
+
+    private static void addPassedDescriptors(List<Op> ops, SandboxSpec spec) {
+        for (PassedDescriptor passed : spec.passedDescriptors()) {
+            ops.add(new Op(OpType.PASS_FD, passed.fd(), passed.kind().ordinal(),
+                    List.of(passed.path().toString(), passed.access().wireMode()), passed.path().toString()));
+        }
+    }
+
+    /** The steps of the program's own process: identity, capabilities, rlimits, no_new_privs, directory, seccomp. */
+    private static void addProgram(List<Op> ops, SandboxSpec spec, boolean mayKeepSetgroups) {
         spec.user().ifPresent(user -> ops.add(new Op(OpType.IDENTITY, user.uid(), user.gid(),
                 List.of(groupsArgument(spec, mayKeepSetgroups)), user.uid() + ":" + user.gid())));
         if (spec.has(Namespace.USER) || Credentials.hasCapability(Credentials.CAP_SETPCAP)) {
@@ -113,7 +148,6 @@ public final class PlanFactory {
         spec.seccomp().ifPresent(policy -> ops.add(bestEffort(spec, Protection.SECCOMP,
                 new Op(OpType.SECCOMP, 0, 0, List.of(compiled(policy)), "seccomp filter"))));
         ops.add(exec(spec));
-        return new Plan(ops);
     }
 
     /** The step as it is, or marked best-effort if the caller allowed {@code protection} to be skipped. */
