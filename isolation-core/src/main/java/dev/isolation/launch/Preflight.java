@@ -160,7 +160,7 @@ final class Preflight {
     }
 
     private static SandboxStartException failure(SandboxSpec spec, String why, String path) {
-        return new SandboxStartException("Cannot run program \"" + spec.command().get(0) + "\" in a sandbox: " + why,
+        return new SandboxStartException("Cannot run program \"" + spec.programName() + "\" in a sandbox: " + why,
                 "preflight", path, 0);
     }
 }

@@ -22,7 +22,7 @@ final class StartFailures {
         Op op = report.step() >= 0 && report.step() < plan.ops().size() ? plan.step(report.step()) : null;
         String step = op == null ? "helper" : op.type().stepName();
         String path = report.detail().isEmpty() && op != null ? op.subject() : report.detail();
-        StringBuilder message = new StringBuilder("Cannot run program \"").append(spec.command().get(0)).append('"');
+        StringBuilder message = new StringBuilder("Cannot run program \"").append(spec.programName()).append('"');
         spec.directory().ifPresent(dir -> message.append(" (in directory \"").append(dir).append("\")"));
         message.append(" in a sandbox: step ").append(report.step()).append(" (").append(step).append(") failed");
         if (!path.isEmpty()) {
