@@ -11,6 +11,11 @@ final class ChildJvm {
     }
 
     static ProcessBuilder builder(Class<?> main, String... args) {
+        return builder(List.of(), main, args);
+    }
+
+    /** With extra JVM options, e.g. {@code -Disolation.runtime.dir=...}. */
+    static ProcessBuilder builder(List<String> jvmOptions, Class<?> main, String... args) {
         List<String> command = new ArrayList<>();
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         command.add("-cp");
@@ -21,12 +26,17 @@ final class ChildJvm {
         if (cacheDir != null) {
             command.add("-Disolation.cache.dir=" + cacheDir);
         }
+        command.addAll(jvmOptions);
         command.add(main.getName());
         command.addAll(List.of(args));
         return new ProcessBuilder(command);
     }
 
     static Process start(Class<?> main, String... args) throws IOException {
-        return builder(main, args).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+        return start(List.of(), main, args);
+    }
+
+    static Process start(List<String> jvmOptions, Class<?> main, String... args) throws IOException {
+        return builder(jvmOptions, main, args).redirectError(ProcessBuilder.Redirect.INHERIT).start();
     }
 }

@@ -245,10 +245,12 @@ class FilesystemTest {
     }
 
     private List<Path> sandboxDirectories() throws IOException {
-        Path parent = Path.of(System.getProperty("java.io.tmpdir"), "isolation-" + Sandboxes.run("id", "-u").trim(),
-                "sandboxes");
+        Path parent = Sandboxes.ownRuntimeDirectory();
+        if (!Files.isDirectory(parent)) {
+            return List.of();       // no sandbox has started in this JVM yet
+        }
         try (Stream<Path> entries = Files.list(parent)) {
-            return entries.sorted().collect(Collectors.toList());
+            return entries.filter(Files::isDirectory).sorted().collect(Collectors.toList());
         }
     }
 

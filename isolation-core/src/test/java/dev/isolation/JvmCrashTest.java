@@ -30,10 +30,10 @@ class JvmCrashTest {
         jvm.destroyForcibly(); // SIGKILL: no shutdown hook runs
         long killedAt = System.nanoTime();
         jvm.waitFor();
-        while (sandboxProcesses.stream().anyMatch(JvmCrashTest::alive) && System.nanoTime() - killedAt < 1_000_000_000L) {
+        while (sandboxProcesses.stream().anyMatch(Sandboxes::isRunning) && System.nanoTime() - killedAt < 1_000_000_000L) {
             Thread.sleep(10);
         }
-        assertThat(sandboxProcesses.stream().filter(JvmCrashTest::alive)).as("alive 1 s after the JVM died").isEmpty();
+        assertThat(sandboxProcesses.stream().filter(Sandboxes::isRunning)).as("alive 1 s after the JVM died").isEmpty();
         assertThat(Sandboxes.pidsWithCommandLine("sleep " + marker)).isEmpty();
     }
 
@@ -63,18 +63,5 @@ class JvmCrashTest {
         return Files.readAllLines(Path.of("/proc", Long.toString(pid), "status")).stream()
                 .filter(l -> l.startsWith("PPid:")).map(l -> Long.parseLong(l.substring(5).trim())).findFirst()
                 .orElseThrow();
-    }
-
-    private static boolean alive(long pid) {
-        return ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false) && isNotZombie(pid);
-    }
-
-    private static boolean isNotZombie(long pid) {
-        try {
-            String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
-            return !stat.substring(stat.lastIndexOf(')') + 2).startsWith("Z");
-        } catch (java.io.IOException gone) {
-            return false;
-        }
     }
 }

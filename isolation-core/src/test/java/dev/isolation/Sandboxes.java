@@ -1,5 +1,7 @@
 package dev.isolation;
 
+import dev.isolation.cgroups.JvmLabel;
+import dev.isolation.launch.Credentials;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
@@ -88,6 +90,24 @@ final class Sandboxes {
             throw new UncheckedIOException(e);
         }
         return pids;
+    }
+
+    /** This JVM's runtime directory: where its sandboxes' private directories and control sockets are. */
+    static Path ownRuntimeDirectory() {
+        String configured = System.getProperty("isolation.runtime.dir");
+        Path base = configured != null ? Path.of(configured)
+                : Path.of(System.getProperty("java.io.tmpdir"), "isolation-" + Credentials.effectiveUid());
+        return base.resolve(JvmLabel.thisJvm());
+    }
+
+    /** Whether {@code pid} is a process that has not ended (a zombie has). */
+    static boolean isRunning(long pid) {
+        try {
+            String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
+            return !stat.substring(stat.lastIndexOf(')') + 2).startsWith("Z");
+        } catch (IOException gone) {
+            return false;
+        }
     }
 
     /** A sleep duration unique to this call, so its process can be found by its command line. */

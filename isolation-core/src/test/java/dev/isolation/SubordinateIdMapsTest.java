@@ -29,7 +29,8 @@ class SubordinateIdMapsTest {
         return SubordinateIds.of(file, user(), id);
     }
 
-    private static boolean rootlessWithRanges() throws Exception {
+    /** Unprivileged, with /etc/subuid and /etc/subgid ranges and newuidmap: subordinateIdMaps() can work. */
+    static boolean rootlessWithRanges() throws Exception {
         return !Sandboxes.ROOT && SubordinateIds.mapper(SubordinateIds.NEWUIDMAP) != null
                 && !ranges(SubordinateIds.SUBUID, Credentials.effectiveUid()).isEmpty()
                 && !ranges(SubordinateIds.SUBGID, Credentials.effectiveGid()).isEmpty();

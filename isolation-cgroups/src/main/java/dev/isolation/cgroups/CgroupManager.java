@@ -37,7 +37,10 @@ public interface CgroupManager {
 
     /**
      * Removes the groups that JVMs which are no longer running left under this manager's parent (killing what is
-     * still in them); returns how many were removed. Groups of live JVMs are not touched.
+     * still in them). Tries every one: those it cannot remove are in {@link StaleGroups#notRemoved()}, with why.
+     * Groups of live JVMs are not touched.
+     *
+     * @throws IOException if the parent cannot be listed
      */
-    int removeStale() throws IOException;
+    StaleGroups removeStale() throws IOException;
 }

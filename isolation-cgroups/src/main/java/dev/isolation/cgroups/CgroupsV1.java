@@ -21,7 +21,7 @@ import java.util.TreeMap;
 
 /**
  * Groups on cgroup v1 (legacy and hybrid hosts), where each controller has its own hierarchy: a group is a
- * directory of the same name, {@link GroupLabel#next()}, below a parent in each hierarchy it uses.
+ * directory of the same name, {@link JvmLabel#next()}, below a parent in each hierarchy it uses.
  *
  * <p>Every group uses the memory, cpuacct, pids and freezer hierarchies (metering, freezing, killing) and blkio
  * where it is mounted (io metering); the cpu hierarchy only with a CPU quota or weight, the cpuset hierarchy only
@@ -118,7 +118,7 @@ public final class CgroupsV1 implements CgroupManager {
         Objects.requireNonNull(limits, "limits");
         List<String> used = hierarchiesFor(limits);
         checkWritable(used);
-        String name = GroupLabel.next();
+        String name = JvmLabel.next();
         Map<String, Path> created = new LinkedHashMap<>();
         try {
             Map<Path, Path> groupOfParent = new HashMap<>();
@@ -232,11 +232,11 @@ public final class CgroupsV1 implements CgroupManager {
     }
 
     /**
-     * Removes the groups below this manager's parents whose {@link GroupLabel} names a JVM that is gone, killing
-     * what is still in them; returns how many groups (not directories) it removed.
+     * Removes the groups below this manager's parents whose {@link JvmLabel} names a JVM that is gone, killing
+     * what is still in them; a group (not a directory) is one entry of the result.
      */
     @Override
-    public int removeStale() throws IOException {
+    public StaleGroups removeStale() throws IOException {
         Map<String, Map<String, Path>> stale = new TreeMap<>();
         Map<String, Boolean> gone = new HashMap<>();
         for (Map.Entry<String, Path> entry : parents.entrySet()) {
@@ -245,7 +245,7 @@ public final class CgroupsV1 implements CgroupManager {
                     child -> Files.isDirectory(child, LinkOption.NOFOLLOW_LINKS))) {
                 for (Path child : children) {
                     String name = child.getFileName().toString();
-                    if (GroupLabel.isLabelled(name) && gone.computeIfAbsent(name, GroupLabel::ownerIsGone)) {
+                    if (JvmLabel.isLabelled(name) && gone.computeIfAbsent(name, JvmLabel::ownerIsGone)) {
                         stale.computeIfAbsent(name, n -> new LinkedHashMap<>()).put(entry.getKey(), child);
                     }
                 }
@@ -255,24 +255,17 @@ public final class CgroupsV1 implements CgroupManager {
                 throw new IOException("removeStale: cannot list " + parent + ": " + ControlFiles.reason(e), e);
             }
         }
-        int removed = 0;
-        IOException failure = null;
+        List<String> removed = new ArrayList<>();
+        Map<String, String> notRemoved = new TreeMap<>();
         for (Map.Entry<String, Map<String, Path>> entry : stale.entrySet()) {
             try {
                 new V1Group(entry.getKey(), entry.getValue()).remove();
-                removed++;
+                removed.add(entry.getKey());
             } catch (IOException e) {
-                if (failure == null) {
-                    failure = new IOException("removeStale: " + e.getMessage(), e);
-                } else {
-                    failure.addSuppressed(e);
-                }
+                notRemoved.put(entry.getKey(), e.getMessage());
             }
         }
-        if (failure != null) {
-            throw failure;
-        }
-        return removed;
+        return new StaleGroups(removed, notRemoved);
     }
 
     @Override

@@ -10,8 +10,10 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.function.Predicate;
 
 /**
@@ -151,7 +153,7 @@ public final class CgroupsV2 implements CgroupManager {
                         + parent.whyMissing(controller.name()));
             }
         }
-        Path groupDir = dir.resolve(GroupLabel.next());
+        Path groupDir = dir.resolve(JvmLabel.next());
         try {
             Files.createDirectory(groupDir);
         } catch (IOException e) {
@@ -173,40 +175,31 @@ public final class CgroupsV2 implements CgroupManager {
         return group;
     }
 
-    /**
-     * Kills and removes the labelled groups under {@link #parent()} whose JVM is gone. Tries every one; throws
-     * after that if any could not be removed, naming them (the count is then in the message).
-     */
+    /** Kills and removes the labelled groups under {@link #parent()} whose JVM is gone. */
     @Override
-    public int removeStale() throws IOException {
+    public StaleGroups removeStale() throws IOException {
+        List<String> removed = new ArrayList<>();
+        Map<String, String> notRemoved = new TreeMap<>();
         if (parent.directory().isEmpty()) {
-            return 0;
+            return new StaleGroups(removed, notRemoved);
         }
         Path dir = parent.directory().get();
-        int removed = 0;
-        List<IOException> failures = new ArrayList<>();
         try (DirectoryStream<Path> entries = Files.newDirectoryStream(dir)) {
             for (Path entry : entries) {
                 String name = entry.getFileName().toString();
-                if (Files.isDirectory(entry, LinkOption.NOFOLLOW_LINKS) && GroupLabel.ownerIsGone(name)) {
+                if (Files.isDirectory(entry, LinkOption.NOFOLLOW_LINKS) && JvmLabel.ownerIsGone(name)) {
                     try {
                         new V2Group(entry).remove();
-                        removed++;
+                        removed.add(name);
                     } catch (IOException e) {
-                        failures.add(e);
+                        notRemoved.put(name, e.getMessage());
                     }
                 }
             }
         } catch (IOException e) {
             throw new IOException("cannot list " + dir + " for stale groups: " + V2Files.reason(e), e);
         }
-        if (!failures.isEmpty()) {
-            IOException failure = new IOException("removed " + removed + " stale groups under " + dir + " but not "
-                    + failures.size() + ": " + failures.get(0).getMessage());
-            failures.forEach(failure::addSuppressed);
-            throw failure;
-        }
-        return removed;
+        return new StaleGroups(removed, notRemoved);
     }
 
     @Override

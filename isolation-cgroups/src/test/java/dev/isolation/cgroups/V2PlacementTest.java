@@ -66,7 +66,7 @@ class V2PlacementTest {
 
         try (Cgroup metering = manager.create(ResourceLimits.none())) {
             assertThat(metering.directories()).containsExactly(own.resolve(metering.name()));
-            assertThat(GroupLabel.isLabelled(metering.name())).isTrue();
+            assertThat(JvmLabel.isLabelled(metering.name())).isTrue();
         }
         assertThat(subdirectories(own)).isEmpty();
     }
@@ -110,11 +110,11 @@ class V2PlacementTest {
     @Test
     void removeStaleTakesOnlyGroupsOfDeadJvms() throws IOException {
         Path parent = V2FakeTree.group(mount.resolve("parent"), "memory", "memory");
-        Path dead = Files.createDirectory(parent.resolve("isolation-999999999-12345-1")); // above any pid_max
-        Path live = Files.createDirectory(parent.resolve(GroupLabel.next()));
+        Path dead = Files.createDirectory(parent.resolve(JvmLabel.of(999999999, 12345) + "-1")); // above any pid_max
+        Path live = Files.createDirectory(parent.resolve(JvmLabel.next()));
         Path foreign = Files.createDirectory(parent.resolve("someone-else"));
 
-        assertThat(CgroupsV2.under(parent).removeStale()).isEqualTo(1);
+        assertThat(CgroupsV2.under(parent).removeStale().removed()).containsExactly(dead.getFileName().toString());
 
         assertThat(dead).doesNotExist();
         assertThat(live).isDirectory();

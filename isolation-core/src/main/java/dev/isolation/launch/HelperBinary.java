@@ -1,8 +1,10 @@
 package dev.isolation.launch;
 
 import com.google.common.hash.Hashing;
+import dev.isolation.cgroups.JvmLabel;
 import java.io.IOException;
 import java.io.InputStream;
+import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -11,11 +13,14 @@ import java.nio.file.attribute.PosixFilePermissions;
 /**
  * Locates the native helper. It is built with the jar and packed in it; on first use it is written once into
  * a private cache directory under a name carrying its SHA-256, and on later uses that copy is checked against
- * the hash before it is trusted. {@code -Disolation.helper=/path} uses another copy instead.
+ * the hash before it is trusted. {@code -Disolation.helper=/path} uses another copy instead. A copy is written under
+ * a name labelled with the JVM ({@code <JVM label>-<n>.helper.tmp}) and renamed into place, so
+ * that one a JVM died writing is recognised and removed.
  */
 public final class HelperBinary {
     public static final String PATH_PROPERTY = "isolation.helper";
     public static final String CACHE_PROPERTY = "isolation.cache.dir";
+    private static final String TEMP_SUFFIX = ".helper.tmp";
     private static final String RESOURCE = "native/" + System.getProperty("os.arch") + "/isolation-helper";
 
     private static volatile Path located;
@@ -54,7 +59,9 @@ public final class HelperBinary {
         if (Files.isRegularFile(target) && hash.equals(Hashing.sha256().hashBytes(Files.readAllBytes(target)).toString())) {
             return target;
         }
-        Path temp = Files.createTempFile(dir, "isolation-helper", ".tmp",
+        removeAbandonedCopies(dir, new AbandonedResources());
+        // named after this JVM, so that the copy a JVM dies writing is recognised and removed
+        Path temp = Files.createFile(dir.resolve(JvmLabel.next() + TEMP_SUFFIX),
                 PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
         try {
             Files.write(temp, binary);
@@ -64,6 +71,26 @@ public final class HelperBinary {
             Files.deleteIfExists(temp);
         }
         return target;
+    }
+
+    /** Deletes the half-written copies of JVMs that are gone from {@code dir}, adding them to {@code found}. */
+    static void removeAbandonedCopies(Path dir, AbandonedResources found) {
+        try (DirectoryStream<Path> entries = Files.newDirectoryStream(dir, "*" + TEMP_SUFFIX)) {
+            for (Path entry : entries) {
+                String name = entry.getFileName().toString();
+                String label = name.substring(0, name.length() - TEMP_SUFFIX.length());
+                if (JvmLabel.isLabelled(label) && JvmLabel.ownerIsGone(label)) {
+                    try {
+                        Files.deleteIfExists(entry);
+                        found.file(entry);
+                    } catch (IOException e) {
+                        found.notRemoved(entry.toString(), String.valueOf(e.getMessage()));
+                    }
+                }
+            }
+        } catch (IOException e) {
+            // no cache directory (yet): nothing half-written in it
+        }
     }
 
     private static byte[] readResource() throws IOException {

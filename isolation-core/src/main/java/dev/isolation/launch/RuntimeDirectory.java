@@ -1,17 +1,33 @@
 package dev.isolation.launch;
 
+import dev.isolation.CleanupReport;
+import dev.isolation.cgroups.JvmLabel;
+import dev.isolation.fs.FileTrees;
 import java.io.IOException;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * Where the JVM keeps its control sockets and its sandboxes' private directories (overlay upper and work
- * directories): a private directory with a short path (socket paths are limited), {@code $TMPDIR/isolation-<uid>}
- * unless {@code -Disolation.runtime.dir} names another. An overlay's upper directory cannot be on overlayfs itself.
+ * directories, copied roots): a private base with a short path (socket paths are limited),
+ * {@code $TMPDIR/isolation-<uid>} unless {@code -Disolation.runtime.dir} names another, and in it one directory
+ * per JVM named by its {@link JvmLabel}, {@code isolation-<pid>-<start time>-ns<pid namespace>}. An overlay's upper directory cannot
+ * be on overlayfs itself.
+ *
+ * <p>Whatever a JVM leaves there when it dies (a sandbox's upper directory, a socket bound for a start it did not
+ * finish) is in its own directory, which the first start of any later JVM removes, as does
+ * {@link AbandonedResources}. A JVM that exits normally removes its directory if it is empty.
  */
 final class RuntimeDirectory {
     static final String PROPERTY = "isolation.runtime.dir";
-    private static volatile Path ensured;
-    private static volatile Path sandboxes;
+    private static final int S_IFMT = 0170000;
+    private static final int S_IFSOCK = 0140000;
+    private static volatile Path ofThisJvm;
 
     private RuntimeDirectory() {
     }
@@ -22,22 +38,125 @@ final class RuntimeDirectory {
                 : Path.of(System.getProperty("java.io.tmpdir"), "isolation-" + Credentials.effectiveUid());
     }
 
-    /** The parent of the sandboxes' private directories. */
+    /** The parent of the sandboxes' private directories: this JVM's directory. */
     static Path sandboxes() throws IOException {
-        Path dir = sandboxes;
+        return ofThisJvm();
+    }
+
+    /** Where control sockets are bound: this JVM's directory. */
+    static Path sockets() throws IOException {
+        return ofThisJvm();
+    }
+
+    /** This JVM's directory, made on first use, after removing those of JVMs that are gone. */
+    static Path ofThisJvm() throws IOException {
+        Path dir = ofThisJvm;
         if (dir == null) {
-            dir = PrivateDirectory.ensure(sockets().resolve("sandboxes"));
-            sandboxes = dir;
+            synchronized (RuntimeDirectory.class) {     // once per JVM; later starts only read the field
+                dir = ofThisJvm;
+                if (dir == null) {
+                    Path base = PrivateDirectory.ensure(base());
+                    removeAbandonedOnFirstUse(base);
+                    dir = PrivateDirectory.ensure(base.resolve(JvmLabel.thisJvm()));
+                    removeAtExitIfEmpty(dir);
+                    ofThisJvm = dir;
+                }
+            }
         }
         return dir;
     }
 
-    static Path sockets() throws IOException {
-        Path dir = ensured;
-        if (dir == null) {
-            dir = PrivateDirectory.ensure(base());
-            ensured = dir;
+    /** Removes the directories that JVMs which are gone left in the base, adding what it removed to {@code found}. */
+    static void removeAbandoned(AbandonedResources found) throws IOException {
+        Path base = base();
+        if (!Files.exists(base, LinkOption.NOFOLLOW_LINKS)) {
+            return;
         }
-        return dir;
+        removeAbandoned(PrivateDirectory.ensure(base), found);
+    }
+
+    private static void removeAbandoned(Path base, AbandonedResources found) throws IOException {
+        List<Path> abandoned = new ArrayList<>();
+        try (DirectoryStream<Path> entries = Files.newDirectoryStream(base)) {
+            for (Path entry : entries) {
+                String name = entry.getFileName().toString();
+                if (JvmLabel.isLabelled(name) && Files.isDirectory(entry, LinkOption.NOFOLLOW_LINKS)
+                        && JvmLabel.ownerIsGone(name)) {
+                    abandoned.add(entry);
+                }
+            }
+        } catch (NoSuchFileException e) {
+            return;
+        } catch (IOException e) {
+            throw new IOException("cannot list " + base + " for what JVMs that are gone left: " + e, e);
+        }
+        for (Path dir : abandoned) {
+            removeJvmDirectory(dir, found);
+        }
+    }
+
+    /** Deletes a dead JVM's directory, reporting its sockets and sandbox directories, and what is left. */
+    private static void removeJvmDirectory(Path dir, AbandonedResources found) {
+        List<Path> sockets = new ArrayList<>();
+        List<Path> sandboxes = new ArrayList<>();
+        try (DirectoryStream<Path> entries = Files.newDirectoryStream(dir)) {
+            for (Path entry : entries) {
+                int mode = (Integer) Files.getAttribute(entry, "unix:mode", LinkOption.NOFOLLOW_LINKS);
+                if ((mode & S_IFMT) == S_IFSOCK) {
+                    sockets.add(entry);
+                } else if (Files.isDirectory(entry, LinkOption.NOFOLLOW_LINKS)) {
+                    sandboxes.add(entry);
+                }
+            }
+        } catch (IOException e) {
+            // gone meanwhile, or unreadable: deleteWhatCan says which
+        }
+        for (FileTrees.Undeleted left : FileTrees.deleteWhatCan(dir)) {
+            found.notRemoved(left.path().toString(), left.reason());
+        }
+        sockets.stream().filter(RuntimeDirectory::isGone).forEach(found::socket);
+        sandboxes.stream().filter(RuntimeDirectory::isGone).forEach(found::directory);
+        if (isGone(dir)) {
+            found.directory(dir);
+        }
+    }
+
+    private static boolean isGone(Path path) {
+        return !Files.exists(path, LinkOption.NOFOLLOW_LINKS);
+    }
+
+    private static void removeAbandonedOnFirstUse(Path base) {
+        // what cannot be removed now must not stop every sandbox; the next JVM tries again
+        AbandonedResources found = new AbandonedResources();
+        try {
+            removeAbandoned(base, found);
+        } catch (IOException e) {
+            warn(e.getMessage());
+        }
+        List<CleanupReport.NotRemoved> left = found.report().notRemoved();
+        if (!left.isEmpty()) {
+            warn("could not remove " + left.size() + " entries that JVMs which are gone left in " + base + ": "
+                    + left);
+        }
+    }
+
+    /** At a normal exit, the JVM's directory goes if nothing is left in it (the next JVM removes it otherwise). */
+    private static void removeAtExitIfEmpty(Path dir) {
+        Thread remover = new Thread(() -> {
+            try {
+                Files.deleteIfExists(dir);
+            } catch (IOException notEmpty) {
+                // a sandbox still running as the JVM exits: its helper ends it, the next JVM removes the rest
+            }
+        }, "isolation-runtime-directory-removal");
+        try {
+            Runtime.getRuntime().addShutdownHook(remover);
+        } catch (IllegalStateException shuttingDown) {
+            // the JVM is exiting already
+        }
+    }
+
+    private static void warn(String message) {
+        System.getLogger(RuntimeDirectory.class.getName()).log(System.Logger.Level.WARNING, message);
     }
 }
