@@ -155,7 +155,7 @@ static int send_namespaces(int sync_fd) {
     return rc;
 }
 
-void child_main(const struct plan *plan, struct child_channels ch, int pid_namespace, int environment) {
+void child_main(const struct plan *plan, struct child_channels ch, enum child_role role) {
     /* The helper is single-threaded, so its death (not one thread's) is what this signal follows. */
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     close_cgroup_fds(plan);
@@ -167,16 +167,21 @@ void child_main(const struct plan *plan, struct child_channels ch, int pid_names
         int rc = op_run_setup(op);
         if (rc < 0) step_failed(op, rc, ch.error_fd, i);
     }
-    if (environment) {
+    if (role == CHILD_IS_ENVIRONMENT) {
         /* set up, and nothing to run: init hands its namespaces to the helper (it stays not dumpable, so nothing can
          * open them from /proc), EOF on the error pipe tells the helper, and init then holds the namespaces */
         if (send_namespaces(ch.sync_fd) < 0) fail(ch.error_fd, 0, errno, "/proc/self/ns");
         close(ch.error_fd);
         run_init(-1, ch.sync_fd);
     }
-    if (!pid_namespace) {
+    if (role == CHILD_IS_PROGRAM) {
         become_program(plan, ch);
     }
+    /* A reaper is in the environment's pid namespace, so the program's orphans come to it rather than to the
+     * environment's init: killing the program can then reach everything it started (the helper, outside, cannot
+     * be their subreaper). When the program ends by itself, the reaper exits and what is left lives on in the
+     * environment, as after docker exec. */
+    if (role == CHILD_IS_REAPER && prctl(PR_SET_CHILD_SUBREAPER, 1) < 0) fail(ch.error_fd, 0, errno, "PR_SET_CHILD_SUBREAPER");
     pid_t program = fork();
     if (program < 0) fail(ch.error_fd, 0, errno, "fork of the program by init");
     if (program == 0) become_program(plan, ch);

@@ -9,6 +9,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <dirent.h>
 #include <fcntl.h>
 #include <linux/sched.h>
 #include <poll.h>
@@ -22,9 +23,22 @@
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "helper.h"
+
+/* The host's /proc, opened before any namespace is joined: a helper that joins an environment's mount namespace
+ * sees the sandbox's /proc there, where the host pids it works with do not exist. */
+static int host_proc = -1;
+
+static FILE *open_proc_file(const char *path) {
+    int fd = openat(host_proc, path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return NULL;
+    FILE *f = fdopen(fd, "r");
+    if (!f) close(fd);
+    return f;
+}
 
 static const int MONITORED_SIGNALS[] = {SIGCHLD, SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2};
 
@@ -33,9 +47,10 @@ struct sandbox {
     int sync_fd;
     int error_fd;
     int signal_fd;
-    pid_t child;         /* init with a pid namespace, else the program itself */
+    pid_t child;         /* init with a pid namespace, the reaper when joining an environment, else the program */
     int pid_namespace;
     int environment;     /* the child is an environment's init, with no program of its own */
+    int reaper;          /* the child joined an environment's pid namespace to wait for the program there */
     int child_done;      /* the child has been reaped, with this status and usage: */
     int child_status;
     struct rusage child_usage;
@@ -52,9 +67,9 @@ static void reaped(struct sandbox *s, pid_t pid, int status, const struct rusage
 /* Kill our children until none is left. As a subreaper, orphaned descendants become our children. */
 static void kill_descendants(struct sandbox *s) {
     char path[64];
-    snprintf(path, sizeof path, "/proc/self/task/%d/children", (int)getpid());
+    snprintf(path, sizeof path, "%d/task/%d/children", (int)getpid(), (int)getpid());
     for (;;) {
-        FILE *f = fopen(path, "re");
+        FILE *f = open_proc_file(path);
         if (f) {
             int pid;
             while (fscanf(f, "%d", &pid) == 1) kill(pid, SIGKILL);
@@ -68,7 +83,64 @@ static void kill_descendants(struct sandbox *s) {
     }
 }
 
+static int is_zombie(pid_t pid) {
+    char path[64], stat[512];
+    snprintf(path, sizeof path, "%d/stat", (int)pid);
+    int fd = openat(host_proc, path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return 1; /* reaped already */
+    ssize_t n = read(fd, stat, sizeof stat - 1);
+    close(fd);
+    if (n <= 0) return 1;
+    stat[n] = 0;
+    char *end = strrchr(stat, ')');
+    return !end || end[1] != ' ' || end[2] == 'Z' || end[2] == 'X';
+}
+
+/* SIGKILLs the live processes below pid (the children of each of its threads, recursively up to a depth: deeper ones
+ * come back to the reaper as their parents die); returns how many it found alive. */
+static int kill_below(pid_t pid, int depth) {
+    char path[64];
+    snprintf(path, sizeof path, "%d/task", (int)pid);
+    int tasks_fd = openat(host_proc, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    DIR *tasks = tasks_fd < 0 ? NULL : fdopendir(tasks_fd);
+    if (!tasks) {
+        if (tasks_fd >= 0) close(tasks_fd);
+        return 0;
+    }
+    int alive = 0;
+    struct dirent *task;
+    while ((task = readdir(tasks)) != NULL) {
+        int tid = atoi(task->d_name);
+        if (tid <= 0) continue;
+        char children_path[80];
+        snprintf(children_path, sizeof children_path, "%d/task/%d/children", (int)pid, tid);
+        FILE *children = open_proc_file(children_path);
+        if (!children) continue;
+        int child;
+        while (fscanf(children, "%d", &child) == 1) {
+            if (is_zombie(child)) continue;
+            kill(child, SIGKILL);
+            alive += 1 + (depth < 64 ? kill_below(child, depth + 1) : 0);
+        }
+        fclose(children);
+    }
+    closedir(tasks);
+    return alive;
+}
+
+/* A program exec'd into an environment, and all it started: its orphans are the reaper's children. The reaper is
+ * stopped first, so that it does not exit when the program dies (its orphans would go to the environment's init)
+ * before they are all dead; a bounded wait, as a process in uninterruptible sleep dies only when it wakes. */
+static void kill_below_reaper(pid_t reaper) {
+    kill(reaper, SIGSTOP);
+    for (int round = 0; round < 5000 && kill_below(reaper, 0) > 0; round++) {
+        struct timespec pause = {.tv_sec = 0, .tv_nsec = 1000000};
+        nanosleep(&pause, NULL);
+    }
+}
+
 static void kill_sandbox(struct sandbox *s) {
+    if (s->reaper && !s->child_done) kill_below_reaper(s->child);
     if (!s->child_done) kill(s->child, SIGKILL);
     if (!s->pid_namespace) kill_descendants(s);
 }
@@ -166,15 +238,20 @@ static void start(struct sandbox *s, const struct plan *plan) {
     uint64_t flags = clone_op->num[0];
     s->pid_namespace = (flags & CLONE_NEWPID) != 0;
     s->environment = clone_op->num[1] == CLONE_ENVIRONMENT;
+    s->reaper = plan->ops[0].type == OP_JOIN_NAMESPACES && (plan->ops[0].num[1] & CLONE_NEWPID) != 0;
     s->child = clone_child(flags);
     if (s->child < 0) abort_start(s, 0, errno, "namespaces");
     if (s->child == 0) {
+        close(host_proc); /* nothing of the host's /proc goes into the sandbox */
         close(s->control_fd);
         close(s->signal_fd);
         close(sync_pair[0]);
         close(error_pipe[0]);
-        child_main(plan, (struct child_channels){.sync_fd = sync_pair[1], .error_fd = error_pipe[1]}, s->pid_namespace,
-                   s->environment);
+        enum child_role role = s->environment ? CHILD_IS_ENVIRONMENT
+                             : s->pid_namespace ? CHILD_IS_INIT
+                             : s->reaper ? CHILD_IS_REAPER
+                             : CHILD_IS_PROGRAM;
+        child_main(plan, (struct child_channels){.sync_fd = sync_pair[1], .error_fd = error_pipe[1]}, role);
     }
     close(sync_pair[1]);
     close(error_pipe[1]);
@@ -218,7 +295,8 @@ static void start(struct sandbox *s, const struct plan *plan) {
 /* Wait for the sandbox to end, obeying the JVM and forwarding signals; returns how the program ended. */
 static struct exit_report monitor(struct sandbox *s) {
     struct exit_report program = {.status = -1};
-    int control_open = 1, sync_open = s->pid_namespace;
+    int waits_in_namespace = s->pid_namespace || s->reaper; /* init or the reaper reports the program's end */
+    int control_open = 1, sync_open = waits_in_namespace;
     while (!s->child_done) {
         struct pollfd fds[3] = {
             {.fd = s->signal_fd, .events = POLLIN},
@@ -250,7 +328,7 @@ static struct exit_report monitor(struct sandbox *s) {
             while ((pid = wait4(-1, &status, WNOHANG | __WALL, &usage)) > 0) reaped(s, pid, status, &usage);
         }
     }
-    if (s->pid_namespace) {
+    if (waits_in_namespace) {
         struct exit_report report; /* init sends it before it exits: it is queued if it was not read yet */
         if (program.status < 0 && recv(s->sync_fd, &report, sizeof report, MSG_DONTWAIT) == (ssize_t)sizeof report)
             program = report;
@@ -275,6 +353,8 @@ int main(int argc, char **argv) {
     uint32_t hello[3] = {WIRE_MAGIC, WIRE_VERSION, (uint32_t)getpid()};
     if (write_full(s.control_fd, hello, sizeof hello) < 0) return 2;
 
+    host_proc = open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (host_proc < 0) abort_start(&s, -1, errno, "/proc");
     struct plan plan;
     if (plan_read(s.control_fd, &plan) < 0) abort_start(&s, -1, errno, "plan");
 

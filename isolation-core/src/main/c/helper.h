@@ -152,8 +152,14 @@ struct child_channels {
     int sync_fd;   /* SOCK_SEQPACKET to the helper: "go", the program's credentials, the program's status */
     int error_fd;  /* close-on-exec pipe: a struct failure, or EOF once the program is exec'd */
 };
-void child_main(const struct plan *plan, struct child_channels ch, int pid_namespace, int environment)
-    __attribute__((noreturn));
+/* How the child runs: */
+enum child_role {
+    CHILD_IS_PROGRAM,     /* no pid namespace of its own: it becomes the program */
+    CHILD_IS_INIT,        /* PID 1 of a new pid namespace: forks the program, and its end ends the sandbox */
+    CHILD_IS_ENVIRONMENT, /* PID 1 of an environment: holds the namespaces, with no program of its own */
+    CHILD_IS_REAPER,      /* joined an environment: forks the program, and its orphans come back to it */
+};
+void child_main(const struct plan *plan, struct child_channels ch, enum child_role role) __attribute__((noreturn));
 void exit_report_of(struct exit_report *report, int status, const struct rusage *usage);
 void fail(int fd, int step, int err, const char *detail) __attribute__((noreturn));
 void downgrade(int fd, int step, int err, const char *detail);

@@ -31,6 +31,16 @@ public final class Sandbox {
         return new SandboxProcess(Launcher.start(effective, downgrades), effective);
     }
 
+    /**
+     * Runs the program described by {@code spec} to its end and returns how it ended with what it used. A start that
+     * fails is not thrown: its outcome is {@link Outcome.FailedToStart} (step, path, errno). Nobody is attached to
+     * the program: piped standard streams become /dev/null for input and are discarded for output (redirect them to
+     * files, or to the JVM's with {@link SandboxBuilder#inheritIO()}, to keep them).
+     */
+    public static SandboxResult run(SandboxSpec spec) throws InterruptedException {
+        return UnattendedRun.run(spec, Sandbox::start);
+    }
+
     /** Best-effort namespaces this kernel does not have are left out (and reported); the others are checked later. */
     private static SandboxSpec withoutMissingNamespaces(SandboxSpec spec, List<Downgrade> downgrades) {
         SandboxSpec effective = spec;

@@ -598,6 +598,14 @@ public final class SandboxBuilder {
                 List.copyOf(effectiveRlimits.values()));
     }
 
+    /**
+     * Builds the spec and runs it to its end: {@code Sandbox.run(build())}. A failed start is the outcome
+     * {@link Outcome.FailedToStart}; invalid settings still throw, before anything is started.
+     */
+    public SandboxResult run() throws InterruptedException {
+        return Sandbox.run(build());
+    }
+
     /** Builds the spec and starts it: {@code build().start()}. */
     public SandboxProcess start() throws IOException {
         return Sandbox.start(build());

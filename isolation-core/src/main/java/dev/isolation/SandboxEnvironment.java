@@ -70,8 +70,10 @@ public final class SandboxEnvironment implements AutoCloseable {
             if (!init.helper().isAlive()) {
                 throw new IllegalStateException("the environment " + pid() + " has ended");
             }
+            Cgroup group = init.cgroup().orElse(null);
+            long oomKillsBefore = group == null ? 0 : group.usage().oomKills();
             SandboxProcess program = new SandboxProcess(Launcher.exec(programSpec, init,
-                    init.cgroup().map(Cgroup::procsFiles).orElse(List.of())), programSpec);
+                    group == null ? List.of() : group.procsFiles()), programSpec, group, oomKillsBefore);
             programs.add(program);
             program.onExit().thenRun(() -> programs.remove(program));
             return program;
@@ -309,6 +311,20 @@ public final class SandboxEnvironment implements AutoCloseable {
         public Exec cpuTimeLimit(Duration limit) {
             builder.cpuTimeLimit(limit);
             return this;
+        }
+
+        /**
+         * Runs it to its end, like {@link SandboxBuilder#run()}: a failed start (or a closed environment) is the
+         * outcome {@link Outcome.FailedToStart}, and piped streams are replaced by /dev/null and discarded output.
+         */
+        public SandboxResult run() throws InterruptedException {
+            return UnattendedRun.run(builder.build(), spec -> {
+                try {
+                    return startProgram(spec);
+                } catch (IllegalStateException closed) {
+                    throw new SandboxStartException(closed.getMessage(), "environment", "", 0);
+                }
+            });
         }
 
         /** Starts it; returns once it is exec'd, like {@link SandboxBuilder#start()}. */

@@ -33,10 +33,22 @@ public final class SandboxProcess extends Process {
             new java.util.concurrent.atomic.AtomicReference<>();
     private final long startNanos = System.nanoTime();
     private final TimeLimits timeLimits;
+    private final Cgroup environmentGroup;
+    private final long oomKillsBefore;
 
     SandboxProcess(LaunchedProgram launched, SandboxSpec spec) {
+        this(launched, spec, null, 0);
+    }
+
+    /**
+     * A program exec'd into an environment whose cgroup is {@code environmentGroup} (null without one), which had
+     * counted {@code oomKillsBefore} OOM kills before the program started.
+     */
+    SandboxProcess(LaunchedProgram launched, SandboxSpec spec, Cgroup environmentGroup, long oomKillsBefore) {
         this.launched = launched;
         this.spec = spec;
+        this.environmentGroup = environmentGroup;
+        this.oomKillsBefore = oomKillsBefore;
         this.timeLimits = TimeLimits.watch(spec.wallTimeLimit(), spec.cpuTimeLimit(), this::cpuTime, expired -> {
             timedOut.compareAndSet(null, expired);
             launched.kill();
@@ -98,8 +110,22 @@ public final class SandboxProcess extends Process {
         return cpuTime();
     }
 
-    /** Reads the group's final usage, tells an OOM kill from another SIGKILL, and removes the group. */
+    /**
+     * Reads the group's final usage, tells an OOM kill from another SIGKILL, and removes the group. A program exec'd
+     * into an environment shares its group, which stays: its usage is read as the program ends, and a SIGKILL is an
+     * OOM kill when the group counted one more while the program ran (the kernel does not say which process of the
+     * group it chose: with several programs at once, each one SIGKILLed meanwhile is reported as OOM-killed).
+     */
     private Outcome finishCgroup(Outcome ended) {
+        boolean killed = ended instanceof Outcome.Signaled signaled && signaled.signal() == 9;
+        if (environmentGroup != null) {
+            try {
+                finalUsage = environmentGroup.usage();
+            } catch (IOException e) {
+                return ended;               // the environment was closed meanwhile: its group is gone
+            }
+            return killed && finalUsage.oomKills() > oomKillsBefore ? new Outcome.OutOfMemory(9) : ended;
+        }
         Optional<Cgroup> cgroup = launched.cgroup();
         if (cgroup.isEmpty()) {
             return ended;
@@ -110,18 +136,21 @@ public final class SandboxProcess extends Process {
         } catch (IOException e) {
             filesystemFailure = e;
         }
-        boolean killed = ended instanceof Outcome.Signaled signaled && signaled.signal() == 9;
         return killed && finalUsage != null && finalUsage.oomKills() > 0 ? new Outcome.OutOfMemory(9) : ended;
     }
 
     /**
-     * What the sandbox's cgroup has used: live while it runs, final once it ended. Empty without limits.
-     * {@link ResourceUsage#pidsLimitHits()} says whether the pids limit stopped a fork.
+     * What the sandbox's cgroup has used: live while it runs, final once it ended. Empty without limits. For a
+     * program exec'd into an environment, the environment's group (everything in it), as it was when the program
+     * ended. {@link ResourceUsage#pidsLimitHits()} says whether the pids limit stopped a fork.
      */
     public Optional<ResourceUsage> resourceUsage() throws IOException {
         if (outcome.isDone()) {
             outcome.join();
             return Optional.ofNullable(finalUsage);
+        }
+        if (environmentGroup != null) {
+            return Optional.of(environmentGroup.usage());
         }
         Optional<Cgroup> cgroup = launched.cgroup();
         return cgroup.isPresent() ? Optional.of(cgroup.get().usage()) : Optional.empty();

@@ -120,6 +120,11 @@ public final class SandboxSpec {
         return new SandboxBuilder(this);
     }
 
+    /** Runs the program to its end. Same as {@code Sandbox.run(this)}. */
+    public SandboxResult run() throws InterruptedException {
+        return Sandbox.run(this);
+    }
+
     /** Starts the program. Same as {@code Sandbox.start(this)}. */
     public SandboxProcess start() throws java.io.IOException {
         return Sandbox.start(this);

@@ -130,4 +130,60 @@ class EnvironmentTest {
             assertThat(environment.timedOut()).isPresent();
         }
     }
+
+    @Test
+    void runGivesAFailedStartAsAnOutcomeAndNeedsNobodyToReadThePipes() throws Exception {
+        SandboxResult missing = Sandbox.builder().allNamespaces().command("/no/such/program").run();
+        assertThat(missing.outcome()).isInstanceOfSatisfying(Outcome.FailedToStart.class, failed -> {
+            assertThat(failed.step()).isEqualTo("exec");
+            assertThat(failed.path()).isEqualTo("/no/such/program");
+            assertThat(failed.errno()).isEqualTo(2);
+            assertThat(failed.message()).contains("/no/such/program");
+        });
+        assertThat(missing.outcome().exitValue()).isEqualTo(127);
+
+        // 4 MiB on each piped stream, far more than a pipe holds: it ends only because nobody needs to read them
+        SandboxResult loud = Sandbox.builder().allNamespaces().command("/bin/sh", "-c",
+                "head -c 4194304 /dev/zero; head -c 4194304 /dev/zero >&2; read line; exit 3").run();
+        assertThat(loud.outcome()).isEqualTo(new Outcome.Exited(3));
+
+        SandboxEnvironment environment = fullyIsolated().startEnvironment();
+        SandboxEnvironment.Exec exec = environment.newExec().command("/bin/sh", "-c", "exit 4");
+        assertThat(exec.run().outcome()).isEqualTo(new Outcome.Exited(4));
+        environment.close();
+        assertThat(exec.run().outcome()).isInstanceOfSatisfying(Outcome.FailedToStart.class,
+                failed -> assertThat(failed.message()).contains("closed"));
+    }
+
+    @Test
+    void destroyingAnExecdProgramEndsWhatItLeftBehindButAnEndedOnesOrphansLiveOn() throws Exception {
+        String killedMarker = Sandboxes.uniqueSleepSeconds();
+        String keptMarker = Sandboxes.uniqueSleepSeconds() + "1";
+        try (SandboxEnvironment environment = fullyIsolated().startEnvironment()) {
+            // the subshell exits at once: its sleep is an orphan, in a session of its own
+            SandboxProcess program = environment.exec("/bin/sh", "-c",
+                    "(setsid sleep " + killedMarker + " &); echo started; exec sleep 1000");
+            assertThat(new java.io.BufferedReader(new java.io.InputStreamReader(program.getInputStream(),
+                    StandardCharsets.UTF_8)).readLine()).isEqualTo("started");
+            awaitProcess(killedMarker);
+            program.destroyForcibly();
+            assertThat(program.waitForOutcome()).isInstanceOf(Outcome.Destroyed.class);
+            assertThat(Sandboxes.pidsWithCommandLine(killedMarker)).as("the orphan of the destroyed program")
+                    .isEmpty();
+
+            SandboxProcess ended = environment.exec("/bin/sh", "-c", "(setsid sleep " + keptMarker + " &); exit 0");
+            assertThat(ended.waitForOutcome()).isEqualTo(new Outcome.Exited(0));
+            awaitProcess(keptMarker);
+            assertThat(Sandboxes.pidsWithCommandLine(keptMarker)).as("left running in the environment").hasSize(1);
+            assertThat(environment.isAlive()).isTrue();
+        }
+        assertThat(Sandboxes.pidsWithCommandLine(keptMarker)).as("ended with the environment").isEmpty();
+    }
+
+    private static void awaitProcess(String marker) throws InterruptedException {
+        for (int i = 0; i < 500 && Sandboxes.pidsWithCommandLine(marker).isEmpty(); i++) {
+            Thread.sleep(10);
+        }
+        assertThat(Sandboxes.pidsWithCommandLine(marker)).hasSize(1);
+    }
 }

@@ -53,6 +53,25 @@ class LimitsTest {
     }
 
     @Test
+    void aMemoryHogExecdIntoAnEnvironmentIsAnOomKillAndTheEnvironmentLivesOn() throws Exception {
+        assumeGroupsCanBeCreated();
+        try (SandboxEnvironment environment = Sandbox.builder().allNamespaces().memory(64 * MIB)
+                .startEnvironment()) {
+            SandboxProcess bystander = environment.exec("sleep", "1000");
+            SandboxProcess hog = environment.exec("/bin/dd", "if=/dev/zero", "of=/dev/null", "bs=100M", "count=1");
+            SandboxResult result = hog.waitForResult();
+            assertThat(result.outcome()).isEqualTo(new Outcome.OutOfMemory(9));
+            assertThat(result.usage().orElseThrow().oomKills()).as("the environment's group").isPositive();
+
+            SandboxProcess killed = environment.exec("/bin/sh", "-c", "kill -9 $$");
+            assertThat(killed.waitForOutcome()).as("a SIGKILL with no OOM kill meanwhile")
+                    .isEqualTo(new Outcome.Signaled(9, false));
+            assertThat(environment.exec("/bin/true").waitForOutcome()).isEqualTo(new Outcome.Exited(0));
+            assertThat(bystander.isAlive()).isTrue();
+        }
+    }
+
+    @Test
     void peakMemoryIsReportedWithinTenPercentOfWhatWasAllocated() throws Exception {
         assumeGroupsCanBeCreated();
         SandboxProcess process = Sandbox.builder().allNamespaces().limits(ResourceLimits.none())
