@@ -55,8 +55,9 @@ class LimitsTest {
     @Test
     void aMemoryHogExecdIntoAnEnvironmentIsAnOomKillAndTheEnvironmentLivesOn() throws Exception {
         assumeGroupsCanBeCreated();
-        try (SandboxEnvironment environment = Sandbox.builder().allNamespaces().memory(64 * MIB)
-                .startEnvironment()) {
+        // on v2 the OOM killer would otherwise take the whole group (memory.oom.group), init included
+        ResourceLimits limits = ResourceLimits.builder().memoryMax(64 * MIB).oomKillsWholeGroup(false).build();
+        try (SandboxEnvironment environment = Sandbox.builder().allNamespaces().limits(limits).startEnvironment()) {
             SandboxProcess bystander = environment.exec("sleep", "1000");
             SandboxProcess hog = environment.exec("/bin/dd", "if=/dev/zero", "of=/dev/null", "bs=100M", "count=1");
             SandboxResult result = hog.waitForResult();

@@ -33,6 +33,14 @@ public final class EnvironmentFootprint {
     private EnvironmentFootprint() {
     }
 
+    /**
+     * What {@code held} idle environments cost each (medians): host RSS and PSS of their processes, the drop of
+     * MemAvailable, the JVM heap retained; {@code stoppedBy} is the failure that ended the starts early, if one did.
+     */
+    public record Footprint(int held, double startSeconds, String stoppedBy, long rssKib, long maxRssKib, long pssKib,
+            double processes, long availableDropKib, long heapBytes, double closeSeconds) {
+    }
+
     public static void main(String[] args) throws Exception {
         int count = args.length > 0 && !args[0].startsWith("--") ? Integer.parseInt(args[0]) : 1000;
         boolean limits = Arrays.asList(args).contains("--limits");
@@ -43,7 +51,24 @@ public final class EnvironmentFootprint {
         System.out.printf(Locale.ROOT, "idle environments: all namespaces, host root read-only%s; %s %s, java %s%n",
                 limits ? ", memory and pids limits" : "", System.getProperty("os.name"),
                 System.getProperty("os.version"), System.getProperty("java.version"));
+        Footprint measured = measure(builder, count);
+        int held = measured.held();
+        System.out.printf(Locale.ROOT, "held %d of %d asked at once%s; started in %.2f s (%.2f ms each)%n", held,
+                count, measured.stoppedBy() == null ? "" : ", then a start failed: " + measured.stoppedBy(),
+                measured.startSeconds(), held == 0 ? 0 : measured.startSeconds() * 1000 / held);
+        System.out.printf(Locale.ROOT, "processes per environment outside its programs: %.1f%n",
+                measured.processes());
+        System.out.printf(Locale.ROOT, "host RSS per environment:  median %d KiB, max %d KiB%n", measured.rssKib(),
+                measured.maxRssKib());
+        System.out.printf(Locale.ROOT, "host PSS per environment:  median %d KiB%n", measured.pssKib());
+        System.out.printf(Locale.ROOT, "MemAvailable drop per environment (kernel included): %d KiB%n",
+                measured.availableDropKib());
+        System.out.printf(Locale.ROOT, "JVM heap retained per live environment: %d bytes%n", measured.heapBytes());
+        System.out.printf(Locale.ROOT, "closed all %d in %.2f s%n", held, measured.closeSeconds());
+    }
 
+    /** Starts up to {@code count} environments from {@code builder}, holds them all, measures them, closes them. */
+    public static Footprint measure(SandboxBuilder builder, int count) throws IOException {
         long heapBefore = usedHeapAfterCollection();
         long availableBefore = memAvailableKib();
         List<SandboxEnvironment> environments = new ArrayList<>();
@@ -57,46 +82,33 @@ public final class EnvironmentFootprint {
             stoppedBy = e.toString();
         }
         double startSeconds = (System.nanoTime() - begin) / 1e9;
-        try {
-            report(environments, count, stoppedBy, startSeconds, heapBefore, availableBefore);
-        } finally {
-            long closing = System.nanoTime();
-            environments.parallelStream().forEach(SandboxEnvironment::close);
-            System.out.printf(Locale.ROOT, "closed all %d in %.2f s%n", environments.size(),
-                    (System.nanoTime() - closing) / 1e9);
-        }
-    }
-
-    private static void report(List<SandboxEnvironment> environments, int asked, String stoppedBy,
-            double startSeconds, long heapBefore, long availableBefore) throws IOException {
         int held = environments.size();
-        System.out.printf(Locale.ROOT, "held %d of %d asked at once%s; started in %.2f s (%.2f ms each)%n", held,
-                asked, stoppedBy == null ? "" : ", then a start failed: " + stoppedBy, startSeconds,
-                held == 0 ? 0 : startSeconds * 1000 / held);
-        if (held == 0) {
-            return;
-        }
         long[] rss = new long[held];
         long[] pss = new long[held];
         int processes = 0;
-        for (int i = 0; i < held; i++) {
-            for (long pid : tree(parentOf(environments.get(i).pid()))) {
-                long[] memory = rssAndPssKib(pid);
-                rss[i] += memory[0];
-                pss[i] += memory[1];
-                processes++;
+        long availableDrop;
+        long heapRetained;
+        double closeSeconds;
+        try {
+            for (int i = 0; i < held; i++) {
+                for (long pid : tree(parentOf(environments.get(i).pid()))) {
+                    long[] memory = rssAndPssKib(pid);
+                    rss[i] += memory[0];
+                    pss[i] += memory[1];
+                    processes++;
+                }
             }
+            availableDrop = availableBefore - memAvailableKib();
+            heapRetained = usedHeapAfterCollection() - heapBefore;
+        } finally {
+            long closing = System.nanoTime();
+            environments.parallelStream().forEach(SandboxEnvironment::close);
+            closeSeconds = (System.nanoTime() - closing) / 1e9;
         }
-        long availableDrop = availableBefore - memAvailableKib();
-        long heapRetained = usedHeapAfterCollection() - heapBefore;
-        System.out.printf(Locale.ROOT, "processes per environment outside its programs: %.1f%n",
-                (double) processes / held);
-        System.out.printf(Locale.ROOT, "host RSS per environment:  median %d KiB, max %d KiB%n", median(rss),
-                Arrays.stream(rss).max().orElse(0));
-        System.out.printf(Locale.ROOT, "host PSS per environment:  median %d KiB%n", median(pss));
-        System.out.printf(Locale.ROOT, "MemAvailable drop per environment (kernel included): %d KiB%n",
-                availableDrop / held);
-        System.out.printf(Locale.ROOT, "JVM heap retained per live environment: %d bytes%n", heapRetained / held);
+        int divisor = Math.max(1, held);
+        return new Footprint(held, startSeconds, stoppedBy, held == 0 ? 0 : median(rss),
+                Arrays.stream(rss).max().orElse(0), held == 0 ? 0 : median(pss), (double) processes / divisor,
+                availableDrop / divisor, heapRetained / divisor, closeSeconds);
     }
 
     /** The parent of {@code pid}: for an environment's init, the helper that started it and waits for it. */
