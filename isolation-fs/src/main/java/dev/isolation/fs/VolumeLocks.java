@@ -9,8 +9,8 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributes;
-import java.util.HashMap;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Shared and exclusive locks on volume lock files, across JVMs and between the threads of this one.
@@ -20,12 +20,15 @@ import java.util.Map;
  * JVM therefore holds at most one shared lock per lock file, through one channel, and counts its holders; an
  * exclusive lock is only tried when this JVM holds none, so no second channel is ever opened on a locked file.
  *
+ * <p>Threads of this JVM are serialised per lock file, never across files.
+ *
  * <p>A lock file can be moved away (a volume being removed) while a caller waits for its lock: the file locked is
  * then checked to still be the one at the path, and the wait is retried otherwise.
  */
 final class VolumeLocks {
-    private static final Object MONITOR = new Object();
-    private static final Map<Path, Shared> SHARED = new HashMap<>();
+    /** One monitor per lock file, so that waiting for one volume's lock never holds up starts that use others. */
+    private static final ConcurrentHashMap<Path, Object> MONITORS = new ConcurrentHashMap<>();
+    private static final Map<Path, Shared> SHARED = new ConcurrentHashMap<>();
 
     /** This JVM's shared lock on one file, and how many holders it has. */
     private static final class Shared {
@@ -46,6 +49,11 @@ final class VolumeLocks {
     private VolumeLocks() {
     }
 
+    /** The monitor of one lock file: one object per file ever locked, as few as the volumes used. */
+    private static Object monitor(Path lockFile) {
+        return MONITORS.computeIfAbsent(lockFile, path -> new Object());
+    }
+
     /**
      * Takes a shared lock on {@code lockFile} for one more holder of this JVM, waiting while another process holds
      * an exclusive one.
@@ -53,7 +61,7 @@ final class VolumeLocks {
      * @throws NoSuchFileException if there is no file at {@code lockFile}
      */
     static void lockShared(Path lockFile) throws IOException {
-        synchronized (MONITOR) {
+        synchronized (monitor(lockFile)) {
             Shared shared = SHARED.get(lockFile);
             if (shared != null) {
                 shared.holders++;
@@ -79,7 +87,7 @@ final class VolumeLocks {
 
     /** Drops one holder of this JVM's shared lock on {@code lockFile}, releasing it with the last one. */
     static void unlockShared(Path lockFile) throws IOException {
-        synchronized (MONITOR) {
+        synchronized (monitor(lockFile)) {
             Shared shared = SHARED.get(lockFile);
             if (shared == null) {
                 throw new IllegalStateException("no shared lock held on " + lockFile);
@@ -93,7 +101,7 @@ final class VolumeLocks {
 
     /** How many holders of this JVM share the lock on {@code lockFile}. */
     static int sharedHolders(Path lockFile) {
-        synchronized (MONITOR) {
+        synchronized (monitor(lockFile)) {
             Shared shared = SHARED.get(lockFile);
             return shared == null ? 0 : shared.holders;
         }
@@ -107,7 +115,7 @@ final class VolumeLocks {
      * @throws NoSuchFileException if there is no file at {@code lockFile}
      */
     static boolean whileExclusive(Path lockFile, LockedAction action) throws IOException {
-        synchronized (MONITOR) {
+        synchronized (monitor(lockFile)) {
             if (SHARED.containsKey(lockFile)) {
                 return false;
             }
