@@ -1,11 +1,13 @@
 /*
- * isolation-helper <control-socket-path>
+ * isolation-helper <launcher-socket-path>
  *
- * Started by the JVM (through ProcessBuilder, so fds 0-2 are already the program's stdio), it connects
- * to the JVM's control socket, reads the plan, clones the sandbox, writes its id maps, waits until the
- * program is exec'd (or reports the failed step), then monitors: forwards signals, obeys "kill", kills
- * the whole sandbox when the JVM's end of the socket closes (the JVM died), and reports the program's
- * exact wait status before exiting with the same code (or 128 + signal).
+ * Started once per JVM, it stays resident: it connects to the JVM's launcher socket and, for each request
+ * (a control socket and the program's stdin, stdout and stderr, passed as descriptors), forks a sandbox
+ * helper. That one reads the plan from its control socket, clones the sandbox, writes its id maps, waits
+ * until the program is exec'd (or reports the failed step), then monitors: forwards signals, obeys "kill"
+ * and "terminate", kills the whole sandbox when the JVM's end of the socket closes (the JVM died), and
+ * reports the program's exact wait status before exiting. The resident launcher exits when the JVM's end
+ * of the launcher socket closes; sandbox helpers it forked live on until their own sandboxes end.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -307,7 +309,8 @@ static struct exit_report monitor(struct sandbox *s) {
         if (fds[1].revents) {
             uint32_t command;
             ssize_t n = recv(s->control_fd, &command, sizeof command, MSG_WAITALL);
-            if (n != (ssize_t)sizeof command || command == COMMAND_KILL) kill_sandbox(s);
+            if (n == (ssize_t)sizeof command && command == COMMAND_TERMINATE) kill(s->child, SIGTERM);
+            else if (n != (ssize_t)sizeof command || command == COMMAND_KILL) kill_sandbox(s);
             if (n <= 0) control_open = 0; /* the JVM is gone: the sandbox goes with it */
         }
         if (fds[2].revents) {
@@ -339,17 +342,9 @@ static struct exit_report monitor(struct sandbox *s) {
     return program;
 }
 
-int main(int argc, char **argv) {
-    if (argc != 2) {
-        fprintf(stderr, "isolation-helper is started by the Isolation library, not by hand\n");
-        return 2;
-    }
-    struct sandbox s = {.control_fd = -1, .sync_fd = -1, .error_fd = -1, .signal_fd = -1, .child = -1};
-    s.control_fd = connect_unix(argv[1]);
-    if (s.control_fd < 0) {
-        fprintf(stderr, "isolation-helper: cannot connect to %s: %s\n", argv[1], strerror(errno));
-        return 2;
-    }
+/* One sandbox, from its plan to its end, on the control socket the JVM passed; returns the exit code. */
+static int serve_sandbox(int control_fd) {
+    struct sandbox s = {.control_fd = control_fd, .sync_fd = -1, .error_fd = -1, .signal_fd = -1, .child = -1};
     uint32_t hello[3] = {WIRE_MAGIC, WIRE_VERSION, (uint32_t)getpid()};
     if (write_full(s.control_fd, hello, sizeof hello) < 0) return 2;
 
@@ -379,4 +374,83 @@ int main(int argc, char **argv) {
              (long long)ended.max_rss_kib);
     report(s.control_fd, REPORT_EXITED, ended.status, 0, 0, usage);
     return exit_code_of(ended.status);
+}
+
+/* A request from the JVM: REQUEST_SANDBOX with the descriptors {control, stdin, stdout, stderr}. Returns 1 at EOF
+ * (the JVM closed the launcher socket), 0 with the descriptors, -1 on a malformed request (its descriptors closed). */
+static int receive_request(int launcher_fd, int fds[REQUEST_FDS]) {
+    uint32_t request;
+    union { struct cmsghdr align; char buf[CMSG_SPACE(sizeof(int) * REQUEST_FDS)]; } control;
+    struct iovec iov = {.iov_base = &request, .iov_len = sizeof request};
+    struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.buf, .msg_controllen = sizeof control.buf};
+    ssize_t n;
+    do n = recvmsg(launcher_fd, &msg, MSG_CMSG_CLOEXEC); while (n < 0 && errno == EINTR);
+    if (n == 0 || (n < 0 && errno != ENOMEM && errno != ENOBUFS)) return 1;
+    int received = 0;
+    for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
+        if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) continue;
+        int count = (int)((c->cmsg_len - CMSG_LEN(0)) / sizeof(int));
+        int *passed = (int *)CMSG_DATA(c);
+        for (int i = 0; i < count; i++) {
+            if (received < REQUEST_FDS) fds[received++] = passed[i];
+            else close(passed[i]);
+        }
+    }
+    if (n == (ssize_t)sizeof request && request == REQUEST_SANDBOX && received == REQUEST_FDS
+        && !(msg.msg_flags & MSG_CTRUNC)) return 0;
+    for (int i = 0; i < received; i++) close(fds[i]);
+    return -1;
+}
+
+/* In the forked sandbox helper: the passed stdin, stdout and stderr become fds 0-2. */
+static int place_stdio(int fds[REQUEST_FDS]) {
+    for (int i = 1; i < REQUEST_FDS; i++) {
+        if (fds[i] <= 2 && (fds[i] = fcntl(fds[i], F_DUPFD_CLOEXEC, 3)) < 0) return -1;
+    }
+    for (int i = 1; i < REQUEST_FDS; i++) {
+        if (dup2(fds[i], i - 1) < 0) return -1;
+        close(fds[i]);
+    }
+    return 0;
+}
+
+int main(int argc, char **argv) {
+    if (argc != 2) {
+        fprintf(stderr, "isolation-helper is started by the Isolation library, not by hand\n");
+        return 2;
+    }
+    int launcher_fd = connect_unix_typed(argv[1], SOCK_SEQPACKET);
+    if (launcher_fd < 0) {
+        fprintf(stderr, "isolation-helper: cannot connect to %s: %s\n", argv[1], strerror(errno));
+        return 2;
+    }
+    uint32_t hello[3] = {WIRE_MAGIC, WIRE_VERSION, (uint32_t)getpid()};
+    if (write_full(launcher_fd, hello, sizeof hello) < 0) return 2;
+    /* Sandbox helpers are reaped by the kernel: they report to the JVM themselves. */
+    struct sigaction reap = {.sa_handler = SIG_IGN, .sa_flags = SA_NOCLDWAIT};
+    sigaction(SIGCHLD, &reap, NULL);
+    for (;;) {
+        int fds[REQUEST_FDS];
+        int received = receive_request(launcher_fd, fds);
+        if (received > 0) return 0;
+        if (received < 0) continue;
+        pid_t helper = fork();
+        if (helper == 0) {
+            close(launcher_fd);
+            signal(SIGCHLD, SIG_DFL); /* an ignored SIGCHLD would be inherited through exec by the program */
+            if (place_stdio(fds) < 0) {
+                uint32_t failed_hello[3] = {WIRE_MAGIC, WIRE_VERSION, 0};
+                write_full(fds[0], failed_hello, sizeof failed_hello);
+                report(fds[0], REPORT_FAILED, 0, -1, errno, "stdio of the sandbox helper");
+                _exit(2);
+            }
+            _exit(serve_sandbox(fds[0]));
+        }
+        if (helper < 0) {
+            uint32_t failed_hello[3] = {WIRE_MAGIC, WIRE_VERSION, 0};
+            write_full(fds[0], failed_hello, sizeof failed_hello);
+            report(fds[0], REPORT_FAILED, 0, -1, errno, "fork of the sandbox helper");
+        }
+        for (int i = 0; i < REQUEST_FDS; i++) close(fds[i]);
+    }
 }

@@ -19,7 +19,7 @@
 #include <sys/types.h>
 
 #define WIRE_MAGIC 0x49534F4CU /* "ISOL" */
-#define WIRE_VERSION 1U
+#define WIRE_VERSION 2U
 
 /* Operation types. */
 enum op_type {
@@ -95,8 +95,14 @@ enum report_type {
 
 /* Commands from the JVM to the helper. */
 enum command_type {
-    COMMAND_KILL = 1 /* SIGKILL the whole sandbox */
+    COMMAND_KILL = 1,     /* SIGKILL the whole sandbox */
+    COMMAND_TERMINATE = 2 /* SIGTERM to the program (through init, which forwards it) */
 };
+
+/* The one request the JVM sends the resident launcher, with REQUEST_FDS descriptors: the sandbox helper's control
+ * socket, then the program's stdin, stdout and stderr. */
+#define REQUEST_SANDBOX 1U
+#define REQUEST_FDS 4
 
 struct op {
     uint32_t type;
@@ -145,6 +151,7 @@ int root_op(const struct op *op);
 int read_full(int fd, void *buf, size_t len);
 int write_full(int fd, const void *buf, size_t len);
 int connect_unix(const char *path);
+int connect_unix_typed(const char *path, int type);
 int report(int fd, uint32_t type, int32_t value, int32_t step, int32_t err, const char *detail);
 
 /* child.c */

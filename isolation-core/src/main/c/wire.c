@@ -52,12 +52,17 @@ int report(int fd, uint32_t type, int32_t value, int32_t step, int32_t err, cons
 
 /* A close-on-exec stream connection to the Unix socket at path. */
 int connect_unix(const char *path) {
+    return connect_unix_typed(path, SOCK_STREAM);
+}
+
+/* A close-on-exec connection of the given type (SOCK_STREAM, SOCK_SEQPACKET) to the Unix socket at path. */
+int connect_unix_typed(const char *path, int type) {
     struct sockaddr_un addr;
     memset(&addr, 0, sizeof addr);
     addr.sun_family = AF_UNIX;
     if (strlen(path) >= sizeof addr.sun_path) { errno = ENAMETOOLONG; return -1; }
     strcpy(addr.sun_path, path);
-    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    int fd = socket(AF_UNIX, type | SOCK_CLOEXEC, 0);
     if (fd < 0) return -1;
     if (connect(fd, (struct sockaddr *)&addr, sizeof addr) < 0) {
         int saved = errno;

@@ -38,7 +38,6 @@ public final class SandboxEnvironment implements AutoCloseable {
     private SandboxEnvironment(SandboxSpec spec, LaunchedProgram init) {
         this.spec = spec;
         this.init = init;
-        closeQuietly(init.helper());
         this.timeLimits = TimeLimits.watch(spec.wallTimeLimit(), spec.cpuTimeLimit(), this::cpuTime, this::expire);
     }
 
@@ -67,7 +66,7 @@ public final class SandboxEnvironment implements AutoCloseable {
             if (closed) {
                 throw new IllegalStateException("the environment " + pid() + " is closed");
             }
-            if (!init.helper().isAlive()) {
+            if (!init.isAlive()) {
                 throw new IllegalStateException("the environment " + pid() + " has ended");
             }
             Cgroup group = init.cgroup().orElse(null);
@@ -89,7 +88,7 @@ public final class SandboxEnvironment implements AutoCloseable {
 
     /** Whether the environment is up: not closed, and its init alive. */
     public boolean isAlive() {
-        return !closed && init.helper().isAlive();
+        return !closed && init.isAlive();
     }
 
     /** The programs running in it now. */
@@ -124,7 +123,7 @@ public final class SandboxEnvironment implements AutoCloseable {
                 // being removed: the trees below
             }
         }
-        Duration total = TimeLimits.cpuOfTree(init.helper().pid());
+        Duration total = TimeLimits.cpuOfTree(init.helperPid());
         for (SandboxProcess program : programs) {
             total = total.plus(program.cpuTimeSoFar());
         }
@@ -194,14 +193,6 @@ public final class SandboxEnvironment implements AutoCloseable {
                 }
             }
         }
-        while (true) {
-            try {
-                init.helper().waitFor();
-                break;
-            } catch (InterruptedException e) {
-                interrupted = true;
-            }
-        }
         init.collectExit();
         init.cgroup().ifPresent(cgroup -> {
             try {
@@ -226,17 +217,6 @@ public final class SandboxEnvironment implements AutoCloseable {
     public String toString() {
         return "SandboxEnvironment[pid=" + pid() + ", " + (isAlive() ? "alive" : "ended") + ", programs="
                 + programs.size() + "]";
-    }
-
-    private static void closeQuietly(Process helper) {
-        for (java.io.Closeable stream : List.of(helper.getOutputStream(), helper.getInputStream(),
-                helper.getErrorStream())) {
-            try {
-                stream.close();
-            } catch (IOException ignored) {
-                // a pipe nobody writes: the environment has no program of its own
-            }
-        }
     }
 
     /** One program to exec into the environment: its settings, changed from the environment's where set. */

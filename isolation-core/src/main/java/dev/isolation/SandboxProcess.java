@@ -53,8 +53,7 @@ public final class SandboxProcess extends Process {
             timedOut.compareAndSet(null, expired);
             launched.kill();
         });
-        this.outcome = launched.helper().onExit().thenApply(helper -> {
-            LaunchedProgram.Exit exit = launched.collectExit();
+        this.outcome = launched.onExit().thenApply(exit -> {
             timeLimits.cancel();
             programUsage = new ProgramUsage(java.time.Duration.ofNanos(System.nanoTime() - startNanos),
                     java.time.Duration.ofNanos(exit.userMicros() * 1000),
@@ -80,7 +79,7 @@ public final class SandboxProcess extends Process {
                 // removed while it ended: the tree below says what is left
             }
         }
-        return TimeLimits.cpuOfTree(launched.helper().pid());
+        return TimeLimits.cpuOfTree(launched.helperPid());
     }
 
     /** Ends the program because a limit of its environment expired: its outcome names that limit. */
@@ -204,17 +203,17 @@ public final class SandboxProcess extends Process {
 
     @Override
     public OutputStream getOutputStream() {
-        return launched.helper().getOutputStream();
+        return launched.stdin();
     }
 
     @Override
     public InputStream getInputStream() {
-        return launched.helper().getInputStream();
+        return launched.stdout();
     }
 
     @Override
     public InputStream getErrorStream() {
-        return launched.helper().getErrorStream();
+        return launched.stderr();
     }
 
     @Override
@@ -310,7 +309,7 @@ public final class SandboxProcess extends Process {
     public void destroy() {
         if (isAlive()) {
             destroyed = true;
-            launched.helper().toHandle().destroy();
+            launched.terminate();
         }
     }
 

@@ -29,18 +29,20 @@ import org.junit.jupiter.api.Test;
  * directory of theirs is left. This test shares its JVM with others, so "back" means no thread, descriptor, process,
  * group or directory that was not there before: one that an earlier test left and that ended meanwhile is no leak.
  *
- * <p>Threads: the library starts none of its own per sandbox. It waits for each helper through the JDK's
- * {@code Process}, whose "process reaper" threads (one blocked in waitpid per live child) and common fork-join
- * pool (where {@code onExit} stages run) are pools that keep idle threads for 60 s. Their size follows the number
- * of children alive at once, not the number started, but an idle one may outlive this test. So the baseline is
- * taken after a warm-up round at the same concurrency; every other thread must be gone afterwards, and the pooled
- * ones are checked for what matters: no more of them wait for a process than before, and there are at most twice
- * as many as sandboxes can be alive at once (one per thread), far from the number started.
+ * <p>Threads: the library starts none of its own per sandbox. One thread watches the control sockets of all live
+ * sandboxes for their ends (epoll), and hands each end to a pool ("isolation-sandbox-exit") where the outcome stages
+ * run; like the JDK's pools (the common fork-join pool, "process reaper" threads of the one resident helper process)
+ * it keeps idle threads for 60 s, and its size follows the number of sandboxes ending at once, not the number
+ * started, but an idle one may outlive this test. So the baseline is taken after a warm-up round at the same
+ * concurrency; every other thread must be gone afterwards, and the pooled ones are checked for what matters: no
+ * more of them are busy than before, and there are at most twice as many as sandboxes can be alive at once (one
+ * per thread), far from the number started.
  */
 class ManyAtOnceTest {
     private static final int SANDBOXES = 200;
     private static final int THREADS = 16;
-    private static final List<String> JDK_POOLS = List.of("process reaper", "ForkJoinPool.commonPool-worker-");
+    private static final List<String> JDK_POOLS = List.of("process reaper", "ForkJoinPool.commonPool-worker-",
+            "isolation-sandbox-exit");
 
     private final String marker = "many-at-once-" + ProcessHandle.current().pid() + "-" + System.nanoTime();
     private final AtomicInteger alive = new AtomicInteger();

@@ -6,30 +6,41 @@ import java.util.List;
 import dev.isolation.cgroups.Cgroup;
 import dev.isolation.fs.SandboxFilesystem;
 import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
 
 /**
- * A started sandbox as the launcher hands it over: the helper process (whose stdio are the program's), its
- * control channel, and the program's host pid.
+ * A started sandbox as the launcher hands it over: its sandbox helper (pid, control channel, end), the program's
+ * stdio streams (the JVM's ends of its pipes), and the program's host pid.
  */
 public final class LaunchedProgram {
-    private final Process helper;
+    private final long helperPid;
     private final ControlChannel channel;
+    private final ProgramStdio stdio;
     private final long programPid;
     private final SandboxFilesystem filesystem;
     private final Cgroup cgroup;
     private final List<Downgrade> downgrades;
     private final String heldNamespaces;
+    private final CompletableFuture<Exit> exit = new CompletableFuture<>();
 
-    LaunchedProgram(Process helper, ControlChannel channel, long programPid, SandboxFilesystem filesystem,
-            Cgroup cgroup, List<Downgrade> downgrades, String heldNamespaces) {
+    LaunchedProgram(long helperPid, ControlChannel channel, ProgramStdio stdio, long programPid,
+            SandboxFilesystem filesystem, Cgroup cgroup, List<Downgrade> downgrades, String heldNamespaces) {
+        this.helperPid = helperPid;
+        this.channel = channel;
+        this.stdio = stdio;
         this.downgrades = List.copyOf(downgrades);
         this.heldNamespaces = heldNamespaces;
         this.cgroup = cgroup;
-        this.helper = helper;
-        this.channel = channel;
         this.programPid = programPid;
         this.filesystem = filesystem;
+    }
+
+    /** Hands the control channel to the exit watcher, which completes {@link #onExit()}. */
+    void watchExit() throws IOException {
+        ExitWatcher.watch(channel, report -> exit.complete(exitOf(report)));
     }
 
     /** The host side of the sandbox's filesystem, when it has its own root. */
@@ -47,8 +58,9 @@ public final class LaunchedProgram {
         return downgrades;
     }
 
-    public Process helper() {
-        return helper;
+    /** The host pid of the sandbox helper: the parent of the sandbox's first process, alive until it ends. */
+    public long helperPid() {
+        return helperPid;
     }
 
     public long programPid() {
@@ -60,7 +72,30 @@ public final class LaunchedProgram {
         return Optional.ofNullable(cgroup);
     }
 
-    /** Asks the helper to SIGKILL every process of the sandbox; if it cannot be asked, kills the helper. */
+    /** The program's stdin: the JVM's end of its pipe, or a closed stream when it is redirected elsewhere. */
+    public OutputStream stdin() {
+        return stdio.stdin();
+    }
+
+    public InputStream stdout() {
+        return stdio.stdout();
+    }
+
+    public InputStream stderr() {
+        return stdio.stderr();
+    }
+
+    /** Whether the sandbox helper has not reported the end yet. */
+    public boolean isAlive() {
+        return !exit.isDone();
+    }
+
+    /** Completes when the sandbox has ended, with the program's end as its helper reported it. */
+    public CompletableFuture<Exit> onExit() {
+        return exit;
+    }
+
+    /** Asks the helper to SIGKILL every process of the sandbox. */
     public void kill() {
         if (cgroup != null) {
             try {
@@ -72,7 +107,16 @@ public final class LaunchedProgram {
         try {
             channel.sendCommand(Wire.COMMAND_KILL);
         } catch (IOException e) {
-            helper.destroyForcibly();
+            // the helper is gone: so is its sandbox
+        }
+    }
+
+    /** Asks the helper to send SIGTERM to the program (through init, which forwards it). */
+    public void terminate() {
+        try {
+            channel.sendCommand(Wire.COMMAND_TERMINATE);
+        } catch (IOException e) {
+            // the helper is gone: so is its sandbox
         }
     }
 
@@ -80,25 +124,22 @@ public final class LaunchedProgram {
     public record Exit(int waitStatus, long userMicros, long systemMicros, long maxRssKib) {
     }
 
-    /**
-     * Once the helper has exited: the program's wait status and usage as the helper reported them. A helper that
-     * died without reporting (it was killed) yields the status its own exit code stands for, and no usage.
-     */
+    /** Waits for the end; see {@link #onExit()}. */
     public Exit collectExit() {
+        return exit.join();
+    }
+
+    /** A helper that died without reporting was killed: SIGKILL, with no usage. */
+    private static Exit exitOf(ControlChannel.Report report) {
+        if (report == null) {
+            return new Exit(9, 0, 0, 0);
+        }
+        String[] usage = report.detail().trim().split(" ");
         try {
-            while (true) {
-                ControlChannel.Report report = channel.readReport();
-                if (report.type() == Wire.REPORT_EXITED) {
-                    String[] usage = report.detail().trim().split(" ");
-                    return usage.length == 3 ? new Exit(report.value(), Long.parseLong(usage[0]),
-                            Long.parseLong(usage[1]), Long.parseLong(usage[2])) : new Exit(report.value(), 0, 0, 0);
-                }
-            }
-        } catch (IOException | NumberFormatException e) {
-            int code = helper.exitValue();
-            return new Exit(code > 128 ? code - 128 : (code & 0xff) << 8, 0, 0, 0);
-        } finally {
-            channel.close();
+            return usage.length == 3 ? new Exit(report.value(), Long.parseLong(usage[0]), Long.parseLong(usage[1]),
+                    Long.parseLong(usage[2])) : new Exit(report.value(), 0, 0, 0);
+        } catch (NumberFormatException e) {
+            return new Exit(report.value(), 0, 0, 0);
         }
     }
 }

@@ -3,7 +3,7 @@ package dev.isolation.launch;
 /** Constants of the protocol between the JVM and the native helper; helper.h holds the same numbers. */
 final class Wire {
     static final int MAGIC = 0x49534F4C; // "ISOL"
-    static final int VERSION = 1;
+    static final int VERSION = 2;
 
     static final int REPORT_STARTED = 1;
     static final int REPORT_FAILED = 2;
@@ -14,6 +14,10 @@ final class Wire {
     static final int OP_FLAG_BEST_EFFORT = 0x10000;
 
     static final int COMMAND_KILL = 1;
+    static final int COMMAND_TERMINATE = 2;
+
+    /** The request to the resident launcher: fork a sandbox helper for the four descriptors attached. */
+    static final int REQUEST_SANDBOX = 1;
 
     private Wire() {
     }
