@@ -46,6 +46,7 @@ static const int MONITORED_SIGNALS[] = {SIGCHLD, SIGTERM, SIGINT, SIGHUP, SIGQUI
 
 struct sandbox {
     int control_fd;
+    int ready_network_fd; /* a fresh network namespace the launcher made ahead of time, or -1 */
     int sync_fd;
     int error_fd;
     int signal_fd;
@@ -238,6 +239,13 @@ static void start(struct sandbox *s, const struct plan *plan) {
 
     const struct op *clone_op = &plan->ops[plan->ops[0].type == OP_CLONE ? 0 : 1];
     uint64_t flags = clone_op->num[0];
+    /* The launcher's ready network namespace, made ahead off the start path, used instead of a new one: owned by the
+     * same user namespace as one the clone would make (none is cloned with it), and used by this sandbox only. */
+    if (s->ready_network_fd >= 0 && (flags & CLONE_NEWNET) && !(flags & CLONE_NEWUSER)
+        && setns(s->ready_network_fd, CLONE_NEWNET) == 0)
+        flags &= ~(uint64_t)CLONE_NEWNET;
+    if (s->ready_network_fd >= 0) close(s->ready_network_fd);
+    s->ready_network_fd = -1;
     s->pid_namespace = (flags & CLONE_NEWPID) != 0;
     s->environment = clone_op->num[1] == CLONE_ENVIRONMENT;
     s->reaper = plan->ops[0].type == OP_JOIN_NAMESPACES && (plan->ops[0].num[1] & CLONE_NEWPID) != 0;
@@ -343,8 +351,9 @@ static struct exit_report monitor(struct sandbox *s) {
 }
 
 /* One sandbox, from its plan to its end, on the control socket the JVM passed; returns the exit code. */
-static int serve_sandbox(int control_fd) {
-    struct sandbox s = {.control_fd = control_fd, .sync_fd = -1, .error_fd = -1, .signal_fd = -1, .child = -1};
+static int serve_sandbox(int control_fd, int ready_network_fd) {
+    struct sandbox s = {.control_fd = control_fd, .ready_network_fd = ready_network_fd, .sync_fd = -1, .error_fd = -1,
+                        .signal_fd = -1, .child = -1};
     uint32_t hello[3] = {WIRE_MAGIC, WIRE_VERSION, (uint32_t)getpid()};
     if (write_full(s.control_fd, hello, sizeof hello) < 0) return 2;
 
@@ -376,12 +385,12 @@ static int serve_sandbox(int control_fd) {
     return exit_code_of(ended.status);
 }
 
-/* A request from the JVM: REQUEST_SANDBOX with the descriptors {control, stdin, stdout, stderr}. Returns 1 at EOF
- * (the JVM closed the launcher socket), 0 with the descriptors, -1 on a malformed request (its descriptors closed). */
-static int receive_request(int launcher_fd, int fds[REQUEST_FDS]) {
-    uint32_t request;
+/* A request from the JVM: {REQUEST_SANDBOX, REQUEST_* flags} with the descriptors {control, stdin, stdout, stderr}.
+ * Returns 1 at EOF (the JVM closed the launcher socket), 0 with the descriptors, -1 on a malformed request (its
+ * descriptors closed). */
+static int receive_request(int launcher_fd, uint32_t request[2], int fds[REQUEST_FDS]) {
     union { struct cmsghdr align; char buf[CMSG_SPACE(sizeof(int) * REQUEST_FDS)]; } control;
-    struct iovec iov = {.iov_base = &request, .iov_len = sizeof request};
+    struct iovec iov = {.iov_base = request, .iov_len = 2 * sizeof *request};
     struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.buf, .msg_controllen = sizeof control.buf};
     ssize_t n;
     do n = recvmsg(launcher_fd, &msg, MSG_CMSG_CLOEXEC); while (n < 0 && errno == EINTR);
@@ -396,7 +405,7 @@ static int receive_request(int launcher_fd, int fds[REQUEST_FDS]) {
             else close(passed[i]);
         }
     }
-    if (n == (ssize_t)sizeof request && request == REQUEST_SANDBOX && received == REQUEST_FDS
+    if (n == (ssize_t)(2 * sizeof *request) && request[0] == REQUEST_SANDBOX && received == REQUEST_FDS
         && !(msg.msg_flags & MSG_CTRUNC)) return 0;
     for (int i = 0; i < received; i++) close(fds[i]);
     return -1;
@@ -414,6 +423,16 @@ static int place_stdio(int fds[REQUEST_FDS]) {
     return 0;
 }
 
+/* A new network namespace with nothing in it but its loopback device, made here and left at once (the launcher stays
+ * in its own); -1 when this launcher may not make one (no CAP_SYS_ADMIN: unprivileged, sandboxes make theirs inside
+ * their user namespace). */
+static int make_network_namespace(int own_network_fd) {
+    if (unshare(CLONE_NEWNET) < 0) return -1;
+    int fd = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+    if (setns(own_network_fd, CLONE_NEWNET) < 0) _exit(3); /* cannot happen: we were in it a moment ago */
+    return fd;
+}
+
 int main(int argc, char **argv) {
     if (argc != 2) {
         fprintf(stderr, "isolation-helper is started by the Isolation library, not by hand\n");
@@ -429,14 +448,20 @@ int main(int argc, char **argv) {
     /* Sandbox helpers are reaped by the kernel: they report to the JVM themselves. */
     struct sigaction reap = {.sa_handler = SIG_IGN, .sa_flags = SA_NOCLDWAIT};
     sigaction(SIGCHLD, &reap, NULL);
+    int own_network_fd = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+    int ready_network_fd = own_network_fd < 0 ? -1 : make_network_namespace(own_network_fd);
     for (;;) {
         int fds[REQUEST_FDS];
-        int received = receive_request(launcher_fd, fds);
+        uint32_t request[2];
+        int received = receive_request(launcher_fd, request, fds);
         if (received > 0) return 0;
         if (received < 0) continue;
+        int network_fd = (request[1] & REQUEST_NETWORK_NAMESPACE) ? ready_network_fd : -1;
         pid_t helper = fork();
         if (helper == 0) {
             close(launcher_fd);
+            if (own_network_fd >= 0) close(own_network_fd);
+            if (ready_network_fd >= 0 && ready_network_fd != network_fd) close(ready_network_fd);
             signal(SIGCHLD, SIG_DFL); /* an ignored SIGCHLD would be inherited through exec by the program */
             if (place_stdio(fds) < 0) {
                 uint32_t failed_hello[3] = {WIRE_MAGIC, WIRE_VERSION, 0};
@@ -444,7 +469,7 @@ int main(int argc, char **argv) {
                 report(fds[0], REPORT_FAILED, 0, -1, errno, "stdio of the sandbox helper");
                 _exit(2);
             }
-            _exit(serve_sandbox(fds[0]));
+            _exit(serve_sandbox(fds[0], network_fd));
         }
         if (helper < 0) {
             uint32_t failed_hello[3] = {WIRE_MAGIC, WIRE_VERSION, 0};
@@ -452,5 +477,9 @@ int main(int argc, char **argv) {
             report(fds[0], REPORT_FAILED, 0, -1, errno, "fork of the sandbox helper");
         }
         for (int i = 0; i < REQUEST_FDS; i++) close(fds[i]);
+        if (network_fd >= 0) { /* given away (or, if the fork failed, not used): the next one, while it starts */
+            close(network_fd);
+            ready_network_fd = make_network_namespace(own_network_fd);
+        }
     }
 }

@@ -99,9 +99,11 @@ enum command_type {
     COMMAND_TERMINATE = 2 /* SIGTERM to the program (through init, which forwards it) */
 };
 
-/* The one request the JVM sends the resident launcher, with REQUEST_FDS descriptors: the sandbox helper's control
- * socket, then the program's stdin, stdout and stderr. */
+/* The one request the JVM sends the resident launcher: {REQUEST_SANDBOX, flags}, with REQUEST_FDS descriptors: the
+ * sandbox helper's control socket, then the program's stdin, stdout and stderr. */
 #define REQUEST_SANDBOX 1U
+/* Flag: the sandbox gets a new network namespace and no user namespace: the launcher's ready one will do. */
+#define REQUEST_NETWORK_NAMESPACE 1U
 #define REQUEST_FDS 4
 
 struct op {

@@ -45,6 +45,31 @@ class ResidentLauncherTest {
         assertThat(after.get(0).pid()).isNotEqualTo(before.get(0).pid());
     }
 
+    /** Whether or not the launcher made it ahead: each sandbox's network namespace is its own, new and empty. */
+    @Test
+    void everySandboxGetsANewEmptyNetworkNamespaceOfItsOwn() throws Exception {
+        String host = java.nio.file.Files.readSymbolicLink(java.nio.file.Path.of("/proc/self/ns/net")).toString();
+        String script = "readlink /proc/self/ns/net; tail -n +3 /proc/net/dev | cut -d: -f1 | tr -d ' '; read x";
+        java.util.Set<String> seen = new java.util.HashSet<>();
+        List<SandboxProcess> alive = new java.util.ArrayList<>();
+        for (int i = 0; i < 6; i++) {
+            alive.add(Sandboxes.withNamespaces(Namespace.PID, Namespace.MOUNT, Namespace.NETWORK)
+                    .command("/bin/sh", "-c", script).start()); // all alive at once: none can be handed on
+        }
+        for (SandboxProcess process : alive) {
+            process.getOutputStream().write('\n');
+            process.getOutputStream().close();
+            List<String> lines = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8)
+                    .lines().toList();
+            assertThat(process.waitFor()).isZero();
+            assertThat(lines).as("namespace, then its interfaces").hasSize(2);
+            assertThat(lines.get(0)).startsWith("net:[").isNotEqualTo(host);
+            assertThat(lines.get(1)).isEqualTo("lo");
+            seen.add(lines.get(0));
+        }
+        assertThat(seen).hasSize(6);
+    }
+
     private static String echo(String word) throws Exception {
         SandboxProcess process = Sandboxes.withNamespaces(Namespace.PID, Namespace.MOUNT, Namespace.NETWORK)
                 .command("/bin/echo", word).start();

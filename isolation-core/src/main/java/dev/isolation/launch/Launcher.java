@@ -83,25 +83,26 @@ public final class Launcher {
             throws IOException {
         Plan plan = PlanFactory.forExec(spec, IdMapWriters.setgroupsAllowed(spec), environment.helperPid(),
                 environment.heldNamespaces(), cgroupProcsFiles);
-        return launch(spec, plan, null, null, new ArrayList<>());
+        return launch(spec, plan, false, null, null, new ArrayList<>());
     }
 
     private static LaunchedProgram start(SandboxSpec spec, SandboxFilesystem filesystem, Cgroup cgroup,
             List<Downgrade> downgraded) throws IOException {
         Plan plan = PlanFactory.forSpec(spec, IdMapWriters.setgroupsAllowed(spec),
                 filesystem == null ? List.of() : filesystem.steps(), cgroup == null ? List.of() : cgroup.procsFiles());
-        return launch(spec, plan, filesystem, cgroup, downgraded);
+        return launch(spec, plan, spec.has(Namespace.NETWORK) && !spec.has(Namespace.USER), filesystem, cgroup,
+                downgraded);
     }
 
-    private static LaunchedProgram launch(SandboxSpec spec, Plan plan, SandboxFilesystem filesystem, Cgroup cgroup,
-            List<Downgrade> downgraded) throws IOException {
+    private static LaunchedProgram launch(SandboxSpec spec, Plan plan, boolean newNetworkNamespace,
+            SandboxFilesystem filesystem, Cgroup cgroup, List<Downgrade> downgraded) throws IOException {
         ProgramStdio stdio = openStdio(spec);
         ControlChannel channel;
         try {
             int[] pair = Posix.socketPair(Posix.SOCK_STREAM, "control socket of a sandbox helper");
             channel = new ControlChannel(pair[0]);
             try {
-                ResidentLauncher.spawn(pair[1], stdio.passed());
+                ResidentLauncher.spawn(pair[1], stdio.passed(), newNetworkNamespace);
             } finally {
                 Posix.closeQuietly(pair[1]);
                 stdio.closePassed();

@@ -16,6 +16,11 @@ import java.util.List;
  * the program's stdio, as descriptors) and it forks a sandbox helper for it, instead of the JVM spawning a process
  * (through jspawnhelper: two execs) per start. It ends when the JVM's end of its socket closes, i.e. with the JVM;
  * if it dies meanwhile, the next start starts another.
+ *
+ * <p>When it may (as root), it also keeps one new network namespace ready, made after each start that took the last
+ * one: making a network namespace is the dearest of the namespaces (the kernel registers a loopback device, and the
+ * teardown of earlier ones holds the same locks), and this way it happens while the sandbox that took the last one
+ * starts, not before. Each is given to one sandbox only; the one left ready goes with the launcher.
  */
 final class ResidentLauncher {
     private static final SecureRandom RANDOM = new SecureRandom();
@@ -37,11 +42,13 @@ final class ResidentLauncher {
 
     /**
      * Hands a sandbox helper's control socket and the program's stdin, stdout and stderr to the launcher, which
-     * forks the helper; the caller keeps (and closes) its own descriptors.
+     * forks the helper; the caller keeps (and closes) its own descriptors. {@code newNetworkNamespace}: the sandbox
+     * gets a network namespace of its own and no user namespace, so the one the launcher made ahead will do.
      */
-    static void spawn(int controlFd, int[] stdio) throws IOException {
+    static void spawn(int controlFd, int[] stdio, boolean newNetworkNamespace) throws IOException {
         int[] fds = {controlFd, stdio[0], stdio[1], stdio[2]};
-        byte[] request = ByteBuffer.allocate(4).order(ByteOrder.nativeOrder()).putInt(Wire.REQUEST_SANDBOX).array();
+        byte[] request = ByteBuffer.allocate(8).order(ByteOrder.nativeOrder()).putInt(Wire.REQUEST_SANDBOX)
+                .putInt(newNetworkNamespace ? Wire.REQUEST_NETWORK_NAMESPACE : 0).array();
         ResidentLauncher launcher = running();
         try {
             launcher.send(request, fds);

@@ -18,6 +18,8 @@ final class Wire {
 
     /** The request to the resident launcher: fork a sandbox helper for the four descriptors attached. */
     static final int REQUEST_SANDBOX = 1;
+    /** Request flag: the sandbox gets a new network namespace and no user namespace. */
+    static final int REQUEST_NETWORK_NAMESPACE = 1;
 
     private Wire() {
     }
