@@ -19,7 +19,7 @@
 #include <sys/types.h>
 
 #define WIRE_MAGIC 0x49534F4CU /* "ISOL" */
-#define WIRE_VERSION 1U
+#define WIRE_VERSION 2U /* 2: the plan is one length-prefixed frame, its strings NUL-terminated */
 
 /* Operation types. */
 enum op_type {

@@ -3,7 +3,7 @@ package dev.isolation.launch;
 /** Constants of the protocol between the JVM and the native helper; helper.h holds the same numbers. */
 final class Wire {
     static final int MAGIC = 0x49534F4C; // "ISOL"
-    static final int VERSION = 1;
+    static final int VERSION = 2;
 
     static final int REPORT_STARTED = 1;
     static final int REPORT_FAILED = 2;
