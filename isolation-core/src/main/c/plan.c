@@ -174,8 +174,9 @@ static const char *or_null(const char *s) {
     return s && *s ? s : NULL;
 }
 
+/* Files are opened with openat(AT_FDCWD, ...): musl's open() follows O_CLOEXEC with an fcntl (for old kernels). */
 static int write_file(const char *path, const char *text) {
-    int fd = open(path, O_WRONLY | O_CLOEXEC);
+    int fd = openat(AT_FDCWD, path, O_WRONLY | O_CLOEXEC);
     if (fd < 0) return -1;
     ssize_t len = (ssize_t)strlen(text);
     ssize_t n = write(fd, text, (size_t)len);
@@ -272,7 +273,7 @@ static int open_passed(const char *path, const char *mode) {
                 : strcmp(mode, "a") == 0  ? O_WRONLY | O_CREAT | O_APPEND
                 : strcmp(mode, "rw") == 0 ? O_RDWR | O_CREAT
                                           : O_RDONLY;
-    return open(path, flags | O_CLOEXEC | O_NOCTTY, 0600);
+    return openat(AT_FDCWD, path, flags | O_CLOEXEC | O_NOCTTY, 0600);
 }
 
 /* On the host, before the clone: opens what the program is given (close-on-exec until placed). */
@@ -406,7 +407,7 @@ static int exec_program(const struct op *op) {
 /* "inside outside count" lines of a map, rewritten as "inside inside count": the same ids, seen the same. */
 static int identity_of(const char *map_file, char *out, size_t out_size) {
     char text[4096];
-    int fd = open(map_file, O_RDONLY | O_CLOEXEC);
+    int fd = openat(AT_FDCWD, map_file, O_RDONLY | O_CLOEXEC);
     if (fd < 0) return -1;
     ssize_t n = read(fd, text, sizeof text - 1);
     close(fd);
@@ -428,7 +429,7 @@ static int identity_of(const char *map_file, char *out, size_t out_size) {
 static void write_nested_maps(pid_t nested) {
     char map[4096], setgroups[16] = "";
     char path[64];
-    int fd = open("/proc/self/setgroups", O_RDONLY | O_CLOEXEC);
+    int fd = openat(AT_FDCWD, "/proc/self/setgroups", O_RDONLY | O_CLOEXEC);
     if (fd >= 0) {
         ssize_t n = read(fd, setgroups, sizeof setgroups - 1);
         setgroups[n > 0 ? n : 0] = '\0';
@@ -516,7 +517,7 @@ static int open_held_namespace(pid_t holder, const char *list, const char *name)
         if (strncmp(p, name, name_len) == 0 && p[name_len] == '=') {
             char path[64];
             snprintf(path, sizeof path, "/proc/%d/fd/%d", (int)holder, atoi(p + name_len + 1));
-            return open(path, O_RDONLY | O_CLOEXEC);
+            return openat(AT_FDCWD, path, O_RDONLY | O_CLOEXEC);
         }
         const char *comma = strchr(p, ',');
         if (!comma) break;
