@@ -136,9 +136,9 @@ static int send_namespaces(int sync_fd) {
     for (int i = 0; i < ENV_NAMESPACE_COUNT; i++) {
         char path[64];
         snprintf(path, sizeof path, "/proc/self/ns/%s", names[i]);
-        fds[i] = open(path, O_RDONLY | O_CLOEXEC);
+        fds[i] = openat(AT_FDCWD, path, O_RDONLY | O_CLOEXEC);
         if (fds[i] < 0 && errno != ENOENT) return -1;
-        if (fds[i] < 0) fds[i] = open("/dev/null", O_RDONLY | O_CLOEXEC); /* a namespace this kernel lacks */
+        if (fds[i] < 0) fds[i] = openat(AT_FDCWD, "/dev/null", O_RDONLY | O_CLOEXEC); /* a namespace the kernel lacks */
         if (fds[i] < 0) return -1;
     }
     union { struct cmsghdr align; char buf[CMSG_SPACE(sizeof fds)]; } control;

@@ -19,7 +19,7 @@
 #include <sys/types.h>
 
 #define WIRE_MAGIC 0x49534F4CU /* "ISOL" */
-#define WIRE_VERSION 2U
+#define WIRE_VERSION 2U /* 2: a resident launcher forks sandbox helpers; the plan is one length-prefixed frame */
 
 /* Operation types. */
 enum op_type {

@@ -20,8 +20,7 @@
 #include "helper.h"
 
 #define MAX_OPS 65536U
-#define MAX_STRINGS 1048576U
-#define MAX_STRING_BYTES (16U << 20)
+#define MAX_PLAN_BYTES (64U << 20)
 
 static const char *const OP_NAMES[OP_MAX] = {
     [OP_CLONE] = "clone",         [OP_UID_MAP] = "uid_map", [OP_GID_MAP] = "gid_map",
@@ -70,56 +69,101 @@ enum op_phase op_phase(uint32_t type) {
     }
 }
 
-static char *read_string(int fd) {
+/* The unread rest of a plan's body. Every take_* checks that the bytes are there; none reads past the end. */
+struct cursor {
+    char *at;
+    size_t left;
+};
+
+static int take(struct cursor *c, void *out, size_t len) {
+    if (c->left < len) { errno = EPROTO; return -1; }
+    memcpy(out, c->at, len);
+    c->at += len;
+    c->left -= len;
+    return 0;
+}
+
+/* A string: u32 length, its bytes, then a NUL. It is used where it lies in the body: no copy. */
+static char *take_string(struct cursor *c) {
     uint32_t len;
-    if (read_full(fd, &len, sizeof len) < 0) return NULL;
-    if (len > MAX_STRING_BYTES) { errno = E2BIG; return NULL; }
-    char *s = malloc((size_t)len + 1);
-    if (!s) return NULL;
-    if (read_full(fd, s, len) < 0) { free(s); return NULL; }
-    s[len] = '\0';
-    if (strlen(s) != len) { free(s); errno = EINVAL; return NULL; } /* embedded NUL */
+    if (take(c, &len, sizeof len) < 0) return NULL;
+    if (c->left < (size_t)len + 1 || c->at[len] != '\0' || memchr(c->at, '\0', len)) { errno = EPROTO; return NULL; }
+    char *s = c->at;
+    c->at += (size_t)len + 1;
+    c->left -= (size_t)len + 1;
     return s;
 }
 
-/* Header: u32 magic, u32 version, u32 count. Op: u32 type, u32 nstr, u64 num0, u64 num1, strings (u32 len, bytes). */
-int plan_read(int fd, struct plan *plan) {
-    uint32_t header[3];
-    if (read_full(fd, header, sizeof header) < 0) return -1;
-    if (header[0] != WIRE_MAGIC || header[1] != WIRE_VERSION || header[2] == 0 || header[2] > MAX_OPS) {
+/* The order the Java side guarantees: (a join, then) clone, ..., exec last; an environment has no exec. */
+static int check_order(const struct plan *plan) {
+    uint32_t first = plan->ops[0].type == OP_JOIN_NAMESPACES ? 1 : 0;
+    if (first >= plan->count || plan->ops[first].type != OP_CLONE) { errno = EPROTO; return -1; }
+    if (plan->ops[first].num[1] == CLONE_ENVIRONMENT) return 0;
+    const struct op *exec = &plan->ops[plan->count - 1];
+    if (exec->type != OP_EXEC || exec->num[0] == 0 || exec->num[0] > exec->nstr || exec->num[1] > exec->nstr
+        || exec->nstr != 2 + exec->num[0] + exec->num[1]) {
         errno = EPROTO;
         return -1;
     }
-    plan->count = header[2];
-    plan->ops = calloc(plan->count, sizeof *plan->ops);
-    if (!plan->ops) return -1;
+    return 0;
+}
+
+/* Ops, as many as the header said, filling the body exactly. */
+static int parse_ops(struct cursor *c, struct plan *plan) {
     for (uint32_t i = 0; i < plan->count; i++) {
         struct op *op = &plan->ops[i];
         uint32_t head[2];
-        if (read_full(fd, head, sizeof head) < 0 || read_full(fd, op->num, sizeof op->num) < 0) return -1;
+        if (take(c, head, sizeof head) < 0 || take(c, op->num, sizeof op->num) < 0) return -1;
         op->type = head[0] & ~OP_FLAG_BEST_EFFORT;
         op->best_effort = (head[0] & OP_FLAG_BEST_EFFORT) != 0;
         op->fd = -1;
         op->nstr = head[1];
-        if (op->type == 0 || op->type >= OP_MAX || op->nstr > MAX_STRINGS || op->nstr < MIN_STRINGS[op->type]) {
+        /* each string takes at least 5 bytes (length and NUL): a count the body cannot hold is refused unallocated */
+        if (op->type == 0 || op->type >= OP_MAX || op->nstr < MIN_STRINGS[op->type] || op->nstr > c->left / 5) {
             errno = EPROTO;
             return -1;
         }
         op->str = calloc((size_t)op->nstr + 1, sizeof *op->str);
         if (!op->str) return -1;
         for (uint32_t s = 0; s < op->nstr; s++)
-            if (!(op->str[s] = read_string(fd))) return -1;
+            if (!(op->str[s] = take_string(c))) return -1;
     }
-    /* The order the Java side guarantees: (a join, then) clone, ..., exec last; an environment has no exec. */
-    uint32_t first = plan->ops[0].type == OP_JOIN_NAMESPACES ? 1 : 0;
-    if (first >= plan->count || plan->ops[first].type != OP_CLONE) { errno = EPROTO; return -1; }
-    if (plan->ops[first].num[1] == CLONE_ENVIRONMENT) return 0;
-    const struct op *exec = &plan->ops[plan->count - 1];
-    if (exec->type != OP_EXEC || exec->nstr != 2 + exec->num[0] + exec->num[1] || exec->num[0] == 0) {
+    if (c->left != 0) { errno = EPROTO; return -1; }
+    return 0;
+}
+
+/*
+ * One frame, read in two reads: a header {u32 magic, u32 version, u32 op count, u32 body length}, then the body:
+ * per op u32 type, u32 string count, u64 num0, u64 num1, strings (u32 length, bytes, NUL). The body stays in memory
+ * for the helper's life: the ops' strings point into it. Anything malformed fails with EPROTO, nothing half parsed is
+ * used.
+ */
+int plan_read(int fd, struct plan *plan) {
+    uint32_t header[4];
+    plan->count = 0;
+    plan->ops = NULL;
+    if (read_full(fd, header, sizeof header) < 0) return -1;
+    if (header[0] != WIRE_MAGIC || header[1] != WIRE_VERSION || header[2] == 0 || header[2] > MAX_OPS
+        || header[3] > MAX_PLAN_BYTES) {
         errno = EPROTO;
         return -1;
     }
+    char *body = malloc(header[3] ? header[3] : 1);
+    struct op *ops = calloc(header[2], sizeof *ops);
+    if (!body || !ops || read_full(fd, body, header[3]) < 0) goto failed;
+    struct plan parsed = {.count = header[2], .ops = ops};
+    struct cursor c = {.at = body, .left = header[3]};
+    if (parse_ops(&c, &parsed) < 0 || check_order(&parsed) < 0) goto failed;
+    *plan = parsed;
     return 0;
+failed: {
+        int saved = errno;
+        for (uint32_t i = 0; ops && i < header[2]; i++) free(ops[i].str);
+        free(ops);
+        free(body);
+        errno = saved;
+        return -1;
+    }
 }
 
 static const char *arg(const struct op *op, uint32_t i) {
@@ -130,8 +174,9 @@ static const char *or_null(const char *s) {
     return s && *s ? s : NULL;
 }
 
+/* Files are opened with openat(AT_FDCWD, ...): musl's open() follows O_CLOEXEC with an fcntl (for old kernels). */
 static int write_file(const char *path, const char *text) {
-    int fd = open(path, O_WRONLY | O_CLOEXEC);
+    int fd = openat(AT_FDCWD, path, O_WRONLY | O_CLOEXEC);
     if (fd < 0) return -1;
     ssize_t len = (ssize_t)strlen(text);
     ssize_t n = write(fd, text, (size_t)len);
@@ -228,7 +273,7 @@ static int open_passed(const char *path, const char *mode) {
                 : strcmp(mode, "a") == 0  ? O_WRONLY | O_CREAT | O_APPEND
                 : strcmp(mode, "rw") == 0 ? O_RDWR | O_CREAT
                                           : O_RDONLY;
-    return open(path, flags | O_CLOEXEC | O_NOCTTY, 0600);
+    return openat(AT_FDCWD, path, flags | O_CLOEXEC | O_NOCTTY, 0600);
 }
 
 /* On the host, before the clone: opens what the program is given (close-on-exec until placed). */
@@ -362,7 +407,7 @@ static int exec_program(const struct op *op) {
 /* "inside outside count" lines of a map, rewritten as "inside inside count": the same ids, seen the same. */
 static int identity_of(const char *map_file, char *out, size_t out_size) {
     char text[4096];
-    int fd = open(map_file, O_RDONLY | O_CLOEXEC);
+    int fd = openat(AT_FDCWD, map_file, O_RDONLY | O_CLOEXEC);
     if (fd < 0) return -1;
     ssize_t n = read(fd, text, sizeof text - 1);
     close(fd);
@@ -384,7 +429,7 @@ static int identity_of(const char *map_file, char *out, size_t out_size) {
 static void write_nested_maps(pid_t nested) {
     char map[4096], setgroups[16] = "";
     char path[64];
-    int fd = open("/proc/self/setgroups", O_RDONLY | O_CLOEXEC);
+    int fd = openat(AT_FDCWD, "/proc/self/setgroups", O_RDONLY | O_CLOEXEC);
     if (fd >= 0) {
         ssize_t n = read(fd, setgroups, sizeof setgroups - 1);
         setgroups[n > 0 ? n : 0] = '\0';
@@ -472,7 +517,7 @@ static int open_held_namespace(pid_t holder, const char *list, const char *name)
         if (strncmp(p, name, name_len) == 0 && p[name_len] == '=') {
             char path[64];
             snprintf(path, sizeof path, "/proc/%d/fd/%d", (int)holder, atoi(p + name_len + 1));
-            return open(path, O_RDONLY | O_CLOEXEC);
+            return openat(AT_FDCWD, path, O_RDONLY | O_CLOEXEC);
         }
         const char *comma = strchr(p, ',');
         if (!comma) break;

@@ -2,6 +2,12 @@
  * Building the sandbox's root: mount it at a staging directory, mount into it with every target resolved
  * inside it (openat2 RESOLVE_IN_ROOT: the root's own symlinks and ".." cannot lead out of it), then
  * pivot_root into it and detach the old root.
+ *
+ * Each step resolves its path once. What a step creates, it creates in its parent directory, opened once and kept
+ * for the steps after it in the same directory (a minimal /dev is a dozen steps in one directory); the kept
+ * directory is forgotten as soon as a mount could change what its path leads to. A name in the kept directory is
+ * looked up without following symlinks; a symlink sends the step back to a resolution of its whole path inside the
+ * root, so the shortcut never follows a link by itself.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -17,15 +23,40 @@
 
 #include "helper.h"
 
+#define MAX_PATH 4096
+#define MAX_LINKS_FOLLOWED 40
+
 static int root_fd = -1;
+
+/*
+ * The directory the last creating step worked in: its path inside the root (no leading slash). Only this file's steps
+ * mount inside the root before pivot_root (the plan's other mounts: the propagation of "/" before the root, the mount
+ * lock after pivot_root), so they are the ones that forget it.
+ */
+static struct {
+    char path[MAX_PATH];
+    int fd; /* -1: none kept */
+} kept_dir = {.fd = -1};
 
 static const char *or_null(const char *s) {
     return s && *s ? s : NULL;
 }
 
-/* Opens path (relative to the root; leading slashes ignored) as an O_PATH descriptor, resolved inside the root. */
-static int open_in_root(const char *path, int flags) {
+/* path without its leading slashes: relative to the root. */
+static const char *in_root(const char *path) {
     while (*path == '/') path++;
+    return path;
+}
+
+static void close_keeping_errno(int fd) {
+    int saved = errno;
+    close(fd);
+    errno = saved;
+}
+
+/* Opens path (relative to the root; leading slashes ignored), resolved inside the root. */
+static int open_in_root(const char *path, int flags) {
+    path = in_root(path);
     if (!*path) path = ".";
     struct open_how how;
     memset(&how, 0, sizeof how);
@@ -34,103 +65,180 @@ static int open_in_root(const char *path, int flags) {
     return (int)syscall(SYS_openat2, root_fd, path, &how, sizeof how);
 }
 
-/*
- * Creates every missing directory of path inside the root, each one resolved inside the root. A dangling symlink
- * on the way is followed by hand, also inside the root (an absolute target counts from the root), and the
- * directories it names are created there: never outside.
- */
-static int make_directories_within(const char *path, mode_t mode, int links_left) {
-    char prefix[4096];
-    if (strlen(path) >= sizeof prefix) { errno = ENAMETOOLONG; return -1; }
-    const char *p = path;
-    while (*p == '/') p++;
-    while (*p) {
-        const char *end = strchrnul(p, '/');
-        memcpy(prefix, path, (size_t)(end - path));
-        prefix[end - path] = '\0';
-        int fd = open_in_root(prefix, O_PATH | O_DIRECTORY);
-        if (fd < 0 && errno == ENOENT) {
-            /* the parent was resolved inside the root; the new name is one component, created in it */
-            const char *name = strrchr(prefix, '/') ? strrchr(prefix, '/') + 1 : prefix;
-            char parent[4096];
-            memcpy(parent, prefix, (size_t)(name - prefix));
-            parent[name - prefix] = '\0';
-            int parent_fd = open_in_root(parent, O_PATH | O_DIRECTORY);
-            if (parent_fd < 0) return -1;
-            int rc = mkdirat(parent_fd, name, mode);
-            int saved = errno;
-            if (rc < 0 && saved == EEXIST) {
-                char link[4096], next[8192];
-                ssize_t n = readlinkat(parent_fd, name, link, sizeof link - 1);
-                close(parent_fd);
-                if (n < 0) { errno = EEXIST; return -1; }
-                if (links_left == 0) { errno = ELOOP; return -1; }
-                link[n] = '\0';
-                int len = link[0] == '/' ? snprintf(next, sizeof next, "%s%s", link, end)
-                                         : snprintf(next, sizeof next, "%s%s%s", parent, link, end);
-                if (len < 0 || (size_t)len >= sizeof next) { errno = ENAMETOOLONG; return -1; }
-                return make_directories_within(next, mode, links_left - 1);
-            }
-            close(parent_fd);
-            if (rc < 0) { errno = saved; return -1; }
-            fd = open_in_root(prefix, O_PATH | O_DIRECTORY);
-        }
-        if (fd < 0) return -1;
-        close(fd);
-        p = *end ? end + 1 : end;
-    }
-    return 0;
+static void forget_kept_dir(void) {
+    if (kept_dir.fd < 0) return;
+    close(kept_dir.fd);
+    kept_dir.fd = -1;
 }
 
-static int make_directories(const char *path, mode_t mode) {
-    return make_directories_within(path, mode, 40);
+/* After a mount at target: the kept directory still leads where it did only if the mount is strictly below it. */
+static void forget_kept_dir_unless_below(const char *target) {
+    if (kept_dir.fd < 0) return;
+    target = in_root(target);
+    size_t len = strlen(kept_dir.path);
+    if (!(strncmp(target, kept_dir.path, len) == 0 && target[len] == '/' && len > 0)) forget_kept_dir();
 }
 
-/* Creates the missing parents of path inside the root and opens the parent; *name is set to the last component. */
-static int open_parent_creating(const char *path, const char **name) {
+/* Splits path into its parent (copied to parent, relative to the root) and its last component. */
+static int split_parent(const char *path, char parent[MAX_PATH], const char **name) {
+    path = in_root(path);
     const char *slash = strrchr(path, '/');
-    char parent[4096];
     size_t parent_len = slash ? (size_t)(slash - path) : 0;
-    if (parent_len >= sizeof parent) { errno = ENAMETOOLONG; return -1; }
+    if (parent_len >= MAX_PATH) { errno = ENAMETOOLONG; return -1; }
     memcpy(parent, path, parent_len);
     parent[parent_len] = '\0';
-    if (make_directories(parent, 0755) < 0) return -1;
     *name = slash ? slash + 1 : path;
-    return open_in_root(parent, O_PATH | O_DIRECTORY);
-}
-
-static int create_file(const char *path) {
-    const char *name;
-    int parent_fd = open_parent_creating(path, &name);
-    if (parent_fd < 0) return -1;
-    int fd = openat(parent_fd, name, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
-    int saved = errno;
-    close(parent_fd);
-    if (fd < 0 && saved != EEXIST && saved != ELOOP) { errno = saved; return -1; }
-    if (fd >= 0) close(fd);
+    /* "", "." and ".." are no names to create: the Java side never sends them (its paths are normalized) */
+    if (!**name || strcmp(*name, ".") == 0 || strcmp(*name, "..") == 0) { errno = EINVAL; return -1; }
     return 0;
 }
 
-static int create_symlink(const char *target, const char *link) {
-    const char *name;
-    int parent_fd = open_parent_creating(link, &name);
-    if (parent_fd < 0) return -1;
-    int rc = symlinkat(target, parent_fd, name);
-    int saved = errno;
-    close(parent_fd);
-    if (rc < 0 && saved != EEXIST) { errno = saved; return -1; }
-    return 0;
+static int open_directory_creating(const char *path, mode_t mode, int links_left);
+
+/*
+ * The directory at parent (relative to the root), created with its missing parents if need be: a descriptor the
+ * caller borrows (kept for the next steps; valid until the next call or mount).
+ */
+static int kept_directory(const char *parent) {
+    if (kept_dir.fd >= 0 && strcmp(kept_dir.path, parent) == 0) return kept_dir.fd;
+    if (!*parent) return root_fd;
+    int fd = open_directory_creating(parent, 0755, MAX_LINKS_FOLLOWED);
+    if (fd < 0) return -1;
+    forget_kept_dir();
+    snprintf(kept_dir.path, sizeof kept_dir.path, "%s", parent);
+    kept_dir.fd = fd;
+    return fd;
 }
 
+/* Opens name in dir, not following it if it is a symlink (ELOOP then) nor a magic link. */
+static int open_name_no_symlink(int dir, const char *name, int flags) {
+    struct open_how how;
+    memset(&how, 0, sizeof how);
+    how.flags = (uint64_t)(flags | O_CLOEXEC);
+    how.resolve = RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS | RESOLVE_BENEATH;
+    return (int)syscall(SYS_openat2, dir, name, &how, sizeof how);
+}
+
+/*
+ * Creates the directory name in dir (whose path inside the root is parent) and opens it. If name is there already as
+ * a dangling symlink, the directories it names are created instead, inside the root (an absolute target counts from
+ * the root), with rest (what followed name in the path: "" or "/...") below them, and *followed is set: the returned
+ * directory is then the end of the whole path. Never anything outside the root.
+ */
+static int make_directory_in(int dir, const char *parent, const char *name, const char *rest, mode_t mode,
+                             int links_left, int *followed) {
+    if (mkdirat(dir, name, mode) == 0) return open_name_no_symlink(dir, name, O_PATH | O_DIRECTORY);
+    if (errno != EEXIST) return -1;
+    char link[MAX_PATH], next[2 * MAX_PATH + 2];
+    ssize_t n = readlinkat(dir, name, link, sizeof link - 1);
+    if (n < 0) {
+        /* not a symlink: a directory made meanwhile, or something else (EEXIST) */
+        int fd = open_name_no_symlink(dir, name, O_PATH | O_DIRECTORY);
+        if (fd < 0) errno = EEXIST;
+        return fd;
+    }
+    if (links_left == 0) { errno = ELOOP; return -1; }
+    link[n] = '\0';
+    int len = link[0] == '/' ? snprintf(next, sizeof next, "%s%s", link, rest)
+                             : snprintf(next, sizeof next, "%s%s%s%s", parent, *parent ? "/" : "", link, rest);
+    if (len < 0 || (size_t)len >= sizeof next) { errno = ENAMETOOLONG; return -1; }
+    *followed = 1;
+    return open_directory_creating(next, mode, links_left - 1);
+}
+
+/*
+ * Opens (O_PATH) the directory at path inside the root, creating it and its missing parents. The deepest existing
+ * ancestor is found walking up from path (one resolution inside the root each); the missing directories below it are
+ * then created and opened one in the other, never through a symlink.
+ */
+static int open_directory_creating(const char *path, mode_t mode, int links_left) {
+    char walk[MAX_PATH];
+    path = in_root(path);
+    size_t len = strlen(path);
+    if (len >= sizeof walk) { errno = ENAMETOOLONG; return -1; }
+    memcpy(walk, path, len + 1);
+    int dir = open_in_root(walk, O_PATH | O_DIRECTORY);
+    if (dir >= 0 || errno != ENOENT) return dir;
+    /* walk up: walk[0, existing) is the deepest ancestor that opens ("": the root) */
+    size_t existing = len;
+    for (;;) {
+        while (existing > 0 && walk[existing - 1] != '/') existing--;
+        while (existing > 0 && walk[existing - 1] == '/') existing--;
+        if (existing == 0) { dir = root_fd; break; }
+        char cut = walk[existing];
+        walk[existing] = '\0';
+        dir = open_in_root(walk, O_PATH | O_DIRECTORY);
+        walk[existing] = cut;
+        if (dir >= 0) break;
+        if (errno != ENOENT) return -1;
+    }
+    /* walk down: each missing component made in the one before */
+    for (size_t at = existing; ; ) {
+        while (at < len && walk[at] == '/') at++;
+        if (at == len) break;
+        size_t name_start = at;
+        while (at < len && walk[at] != '/') at++;
+        char parent[MAX_PATH], name[MAX_PATH];
+        size_t parent_len = name_start;
+        while (parent_len > 0 && walk[parent_len - 1] == '/') parent_len--;
+        memcpy(parent, walk, parent_len);
+        parent[parent_len] = '\0';
+        memcpy(name, walk + name_start, at - name_start);
+        name[at - name_start] = '\0';
+        int followed = 0;
+        int next = make_directory_in(dir, parent, name, walk + at, mode, links_left, &followed);
+        if (dir != root_fd) close_keeping_errno(dir);
+        if (next < 0) return -1;
+        dir = next;
+        if (followed) break; /* the symlink's target, with the rest of the path, is made and open */
+    }
+    return dir == root_fd ? fcntl(root_fd, F_DUPFD_CLOEXEC, 0) : dir;
+}
+
+/* Creates path's last component in its parent (made if missing): a directory, or an empty file; opens it. */
+static int create_in_root(const char *path, int kind, mode_t mode) {
+    char parent[MAX_PATH];
+    const char *name;
+    if (split_parent(path, parent, &name) < 0) return -1;
+    int dir = kept_directory(parent);
+    if (dir < 0) return -1;
+    if (kind == CREATE_DIRECTORY) {
+        int followed = 0;
+        return make_directory_in(dir, parent, name, "", mode, MAX_LINKS_FOLLOWED, &followed);
+    }
+    int fd = openat(dir, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+    if (fd >= 0 || errno != EEXIST) return fd;
+    /* there meanwhile, or a symlink (a dangling one: the target was missing): resolved inside the root, as it is */
+    return open_in_root(path, O_PATH);
+}
+
+/* The target of a mount, resolved inside the root; created if missing and the op says so. */
 static int open_target(const struct op *op) {
     const char *target = op->str[1];
     int fd = open_in_root(target, O_PATH);
-    if (fd >= 0 || errno != ENOENT || op->num[1] == CREATE_NOTHING || op->num[1] == SKIP_IF_MISSING) return fd;
-    int rc = op->num[1] == CREATE_DIRECTORY ? make_directories(target, 0755) : create_file(target);
-    if (rc < 0) return -1;
-    return open_in_root(target, O_PATH);
+    if (fd >= 0 || errno != ENOENT || (op->num[1] != CREATE_DIRECTORY && op->num[1] != CREATE_FILE)) return fd;
+    return create_in_root(target, (int)op->num[1], 0755);
 }
 
+static int make_directory(const char *path, mode_t mode) {
+    int fd = open_in_root(path, O_PATH | O_DIRECTORY);
+    if (fd < 0 && errno == ENOENT) fd = create_in_root(path, CREATE_DIRECTORY, mode);
+    if (fd < 0) return -1;
+    close(fd);
+    return 0;
+}
+
+static int make_symlink(const char *target, const char *link) {
+    char parent[MAX_PATH];
+    const char *name;
+    if (split_parent(link, parent, &name) < 0) return -1;
+    int dir = kept_directory(parent);
+    if (dir < 0) return -1;
+    if (symlinkat(target, dir, name) < 0 && errno != EEXIST) return -1;
+    return 0;
+}
+
+/* Mounts onto what fd is open on (its path through /proc/self/fd, the host's /proc until pivot_root). */
 static int mount_on_fd(const char *source, int fd, const char *fstype, unsigned long flags, const char *data) {
     char path[64];
     snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
@@ -138,19 +246,19 @@ static int mount_on_fd(const char *source, int fd, const char *fstype, unsigned 
 }
 
 static int set_readonly(const char *path, int recursive) {
-    int fd = open_in_root(path, O_PATH);
+    /* the root itself: its descriptor is at hand */
+    int fd = *in_root(path) ? open_in_root(path, O_PATH) : root_fd;
     if (fd < 0) return -1;
     struct mount_attr attr;
     memset(&attr, 0, sizeof attr);
     attr.attr_set = MOUNT_ATTR_RDONLY;
     int rc = (int)syscall(SYS_mount_setattr, fd, "", AT_EMPTY_PATH | (recursive ? AT_RECURSIVE : 0), &attr, sizeof attr);
-    int saved = errno;
-    close(fd);
-    errno = saved;
+    if (fd != root_fd) close_keeping_errno(fd);
     return rc;
 }
 
 static int pivot(void) {
+    forget_kept_dir();
     if (fchdir(root_fd) < 0) return -1;
     /* pivot_root(".", "."): the old root ends up on top of the new one, and is detached right away. */
     if (syscall(SYS_pivot_root, ".", ".") < 0) return -1;
@@ -160,43 +268,49 @@ static int pivot(void) {
     return chdir("/");
 }
 
+static int mount_in_root(const struct op *op) {
+    int fd = open_target(op);
+    if (fd < 0 && errno == ENOENT && op->num[1] == SKIP_IF_MISSING) return 0;
+    if (fd < 0) return -1;
+    int rc = mount_on_fd(op->str[0], fd, op->str[2], (unsigned long)op->num[0], op->str[3]);
+    close_keeping_errno(fd);
+    forget_kept_dir_unless_below(op->str[1]);
+    return rc;
+}
+
+/* Binds path onto itself (recursively), so that it can be re-flagged on its own; nothing there: nothing to do. */
+static int rebind(const char *path) {
+    int fd = open_in_root(path, O_PATH);
+    if (fd < 0) return errno == ENOENT ? 0 : -1;
+    char self[64];
+    snprintf(self, sizeof self, "/proc/self/fd/%d", fd);
+    int rc = mount(self, self, NULL, MS_BIND | MS_REC, NULL);
+    close_keeping_errno(fd);
+    forget_kept_dir_unless_below(path);
+    return rc;
+}
+
 int root_op(const struct op *op) {
     if (op->type != OP_ROOT && root_fd < 0) { errno = EBADFD; return -1; }
     switch (op->type) {
     case OP_ROOT:
         if (mount(or_null(op->str[0]), op->str[1], or_null(op->str[2]), (unsigned long)op->num[0], or_null(op->str[3])) < 0)
             return -1;
-        root_fd = open(op->str[1], O_PATH | O_DIRECTORY | O_CLOEXEC);
+        forget_kept_dir();
+        root_fd = openat(AT_FDCWD, op->str[1], O_PATH | O_DIRECTORY | O_CLOEXEC);
         return root_fd < 0 ? -1 : 0;
-    case OP_MOUNT_IN_ROOT: {
-        int fd = open_target(op);
-        if (fd < 0 && errno == ENOENT && op->num[1] == SKIP_IF_MISSING) return 0;
-        if (fd < 0) return -1;
-        int rc = mount_on_fd(op->str[0], fd, op->str[2], (unsigned long)op->num[0], op->str[3]);
-        int saved = errno;
-        close(fd);
-        errno = saved;
-        return rc;
-    }
+    case OP_MOUNT_IN_ROOT:
+        return mount_in_root(op);
     case OP_MKDIR_IN_ROOT:
-        return make_directories(op->str[0], (mode_t)op->num[0]);
+        return make_directory(op->str[0], (mode_t)op->num[0]);
     case OP_SYMLINK_IN_ROOT:
-        return create_symlink(op->str[0], op->str[1]);
+        return make_symlink(op->str[0], op->str[1]);
     case OP_READONLY_IN_ROOT: {
         int rc = set_readonly(op->str[0], op->num[0] != 0);
         return rc < 0 && errno == ENOENT && op->num[1] == SKIP_IF_MISSING ? 0 : rc;
     }
-    case OP_REBIND_IN_ROOT: {
-        int fd = open_in_root(op->str[0], O_PATH);
-        if (fd < 0) return errno == ENOENT ? 0 : -1; /* nothing there to protect */
-        char path[64];
-        snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
-        int rc = mount(path, path, NULL, MS_BIND | MS_REC, NULL);
-        int saved = errno;
-        close(fd);
-        errno = saved;
-        return rc;
-    }
+    case OP_REBIND_IN_ROOT:
+        return rebind(op->str[0]);
     case OP_PIVOT_ROOT:
         return pivot();
     default:

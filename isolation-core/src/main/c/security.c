@@ -16,24 +16,43 @@
 
 #include "helper.h"
 
-static int last_capability(void) {
-    int last = 63;
-    while (last > 0 && prctl(PR_CAPBSET_READ, last, 0, 0, 0) < 0) last--;
-    return last;
+/*
+ * Drops from the bounding set every capability not in keep, up to the kernel's last one: the first drop the kernel
+ * refuses with EINVAL is past it (no probing for the last capability first).
+ */
+static int drop_bounding(uint64_t keep) {
+    for (int cap = 0; cap < 64; cap++) {
+        if (keep & (1ULL << cap)) continue;
+        if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) == 0) continue;
+        if (errno == EINVAL) return 0; /* beyond the kernel's last capability */
+        return -1;
+    }
+    return 0;
+}
+
+/* Raises each capability of ambient in the ambient set; one this kernel does not know (EINVAL, and not in its
+ * bounding set either) is skipped, as it is in no other set. */
+static int raise_ambient(uint64_t ambient) {
+    for (int cap = 0; cap < 64; cap++) {
+        if (!(ambient & (1ULL << cap)) || prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, cap, 0, 0) == 0) continue;
+        if (errno == EINVAL && prctl(PR_CAPBSET_READ, cap, 0, 0, 0) < 0 && errno == EINVAL) continue;
+        return -1;
+    }
+    return 0;
 }
 
 /* keep: the bounding, permitted, effective and inheritable sets; ambient: raised in the ambient set. */
 static int set_capabilities(uint64_t keep, uint64_t ambient) {
-    int last = last_capability();
     /* After a uid change with PR_SET_KEEPCAPS only the permitted set is left: make it effective to drop the rest. */
     struct __user_cap_header_struct current_header = {.version = _LINUX_CAPABILITY_VERSION_3, .pid = 0};
     struct __user_cap_data_struct current[2];
     if (syscall(SYS_capget, &current_header, current) < 0) return -1;
-    current[0].effective = current[0].permitted;
-    current[1].effective = current[1].permitted;
-    if (syscall(SYS_capset, &current_header, current) < 0) return -1;
-    for (int cap = 0; cap <= last; cap++)
-        if (!(keep & (1ULL << cap)) && prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0) return -1;
+    if (current[0].effective != current[0].permitted || current[1].effective != current[1].permitted) {
+        current[0].effective = current[0].permitted;
+        current[1].effective = current[1].permitted;
+        if (syscall(SYS_capset, &current_header, current) < 0) return -1;
+    }
+    if (drop_bounding(keep) < 0) return -1;
     struct __user_cap_header_struct header = {.version = _LINUX_CAPABILITY_VERSION_3, .pid = 0};
     struct __user_cap_data_struct data[2];
     memset(data, 0, sizeof data);
@@ -43,9 +62,7 @@ static int set_capabilities(uint64_t keep, uint64_t ambient) {
     }
     if (syscall(SYS_capset, &header, data) < 0) return -1;
     if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL) return -1;
-    for (int cap = 0; cap <= last; cap++)
-        if ((ambient & (1ULL << cap)) && prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, cap, 0, 0) < 0) return -1;
-    return 0;
+    return raise_ambient(ambient);
 }
 
 static int parse_limit(const char *text, rlim_t *value) {

@@ -1,17 +1,21 @@
 package dev.isolation.launch;
 
-import java.io.ByteArrayOutputStream;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.List;
 
 /**
- * An ordered, immutable list of operations for the native helper, and its encoding on the wire:
- * header (magic, version, count), then per op: type, string count, two 64-bit numbers, strings (length, bytes).
- * Native byte order: the helper runs on the same machine.
+ * An ordered, immutable list of operations for the native helper, and its encoding on the wire as one
+ * length-prefixed frame ({@link #encode()}). Native byte order: the helper runs on the same machine.
  */
 public record Plan(List<Op> ops) {
+    private static final int FRAME_HEADER = 16;
+    private static final int OP_HEADER = 24;
+    /** A string's length before its bytes, its NUL after them. */
+    private static final int STRING_OVERHEAD = 5;
+
     public Plan {
         ops = List.copyOf(ops);
         int first = !ops.isEmpty() && ops.get(0).type() == OpType.JOIN_NAMESPACES ? 1 : 0;
@@ -28,23 +32,39 @@ public record Plan(List<Op> ops) {
         return ops.get(index);
     }
 
+    /**
+     * The plan as one frame, which the helper reads in two reads: a header (magic, version, op count, body length in
+     * bytes), then the body: per op its type (or'ed with {@link Wire#OP_FLAG_BEST_EFFORT}), string count, two 64-bit
+     * numbers and its strings, each as a length, its UTF-8 bytes and a NUL (the helper uses them where they lie).
+     */
     byte[] encode() {
-        ByteArrayOutputStream out = new ByteArrayOutputStream(256);
-        ByteBuffer header = buffer(12).putInt(Wire.MAGIC).putInt(Wire.VERSION).putInt(ops.size());
-        out.writeBytes(header.array());
-        for (Op op : ops) {
-            out.writeBytes(buffer(24).putInt(op.type().wireCode() | (op.bestEffortFor() != null ? Wire.OP_FLAG_BEST_EFFORT : 0)).putInt(op.strings().size())
-                    .putLong(op.num0()).putLong(op.num1()).array());
-            for (String s : op.strings()) {
-                byte[] bytes = s.getBytes(StandardCharsets.UTF_8);
-                out.writeBytes(buffer(4).putInt(bytes.length).array());
-                out.writeBytes(bytes);
+        List<byte[][]> strings = new ArrayList<>(ops.size());
+        int bodyLength = 0;
+        for (int i = 0; i < ops.size(); i++) {
+            Op op = ops.get(i);
+            byte[][] encoded = new byte[op.strings().size()][];
+            for (int s = 0; s < encoded.length; s++) {
+                String string = op.strings().get(s);
+                if (string.indexOf('\0') >= 0) {
+                    throw new IllegalArgumentException("step " + i + " (" + op.type() + " " + op.subject()
+                            + "): string " + s + " contains a NUL character");
+                }
+                encoded[s] = string.getBytes(StandardCharsets.UTF_8);
+                bodyLength = Math.addExact(bodyLength, encoded[s].length + STRING_OVERHEAD);
+            }
+            strings.add(encoded);
+            bodyLength = Math.addExact(bodyLength, OP_HEADER);
+        }
+        ByteBuffer frame = ByteBuffer.allocate(Math.addExact(FRAME_HEADER, bodyLength)).order(ByteOrder.nativeOrder());
+        frame.putInt(Wire.MAGIC).putInt(Wire.VERSION).putInt(ops.size()).putInt(bodyLength);
+        for (int i = 0; i < ops.size(); i++) {
+            Op op = ops.get(i);
+            frame.putInt(op.type().wireCode() | (op.bestEffortFor() != null ? Wire.OP_FLAG_BEST_EFFORT : 0))
+                    .putInt(op.strings().size()).putLong(op.num0()).putLong(op.num1());
+            for (byte[] bytes : strings.get(i)) {
+                frame.putInt(bytes.length).put(bytes).put((byte) 0);
             }
         }
-        return out.toByteArray();
-    }
-
-    private static ByteBuffer buffer(int size) {
-        return ByteBuffer.allocate(size).order(ByteOrder.nativeOrder());
+        return frame.array();
     }
 }

@@ -8,13 +8,10 @@ import dev.isolation.Namespace;
 import dev.isolation.Sandbox;
 import dev.isolation.SandboxSpec;
 import dev.isolation.fs.FsStep;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
-import java.nio.charset.StandardCharsets;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
-/** The order and content of the plan the helper executes, and its encoding. */
+/** The order and content of the plan the helper executes (its encoding: {@link PlanTest}). */
 class PlanFactoryTest {
 
     @Test
@@ -93,31 +90,6 @@ class PlanFactoryTest {
         assertThat(plan.ops()).extracting(Op::type).doesNotContain(OpType.NO_NEW_PRIVS);
         assertThat(plan.ops()).filteredOn(op -> op.type() == OpType.RLIMIT).extracting(Op::strings)
                 .containsExactly(List.of("0", "0"), List.of("64", "128"));
-    }
-
-    @Test
-    void encodingIsHeaderThenOpsWithLengthPrefixedStrings() {
-        Plan plan = new Plan(List.of(new Op(OpType.CLONE, 0x20000000L, 0, List.of(), "pid"),
-                new Op(OpType.EXEC, 1, 0, List.of("/bin/true", "", "/bin/true"), "/bin/true")));
-        ByteBuffer bytes = ByteBuffer.wrap(plan.encode()).order(ByteOrder.nativeOrder());
-        assertThat(bytes.getInt()).isEqualTo(Wire.MAGIC);
-        assertThat(bytes.getInt()).isEqualTo(Wire.VERSION);
-        assertThat(bytes.getInt()).isEqualTo(2);
-        assertThat(bytes.getInt()).isEqualTo(1);            // CLONE
-        assertThat(bytes.getInt()).isZero();                // no strings
-        assertThat(bytes.getLong()).isEqualTo(0x20000000L);
-        assertThat(bytes.getLong()).isZero();
-        assertThat(bytes.getInt()).isEqualTo(9);            // EXEC
-        assertThat(bytes.getInt()).isEqualTo(3);
-        assertThat(bytes.getLong()).isEqualTo(1);
-        assertThat(bytes.getLong()).isZero();
-        assertThat(bytes.getInt()).isEqualTo(9);
-        byte[] first = new byte[9];
-        bytes.get(first);
-        assertThat(new String(first, StandardCharsets.UTF_8)).isEqualTo("/bin/true");
-        assertThat(bytes.getInt()).isZero();
-        assertThat(bytes.getInt()).isEqualTo(9);
-        assertThat(bytes.remaining()).isEqualTo(9);
     }
 
     @Test

@@ -38,6 +38,8 @@ public final class MountCompiler {
     private final SandboxDirectory directory;
     private final Namespaces namespaces;
     private final List<FsStep> steps = new ArrayList<>();
+    /** The root was made read-only, recursively, before any mount: the final read-only step would repeat it. */
+    private boolean rootReadOnlyAlready;
 
     private MountCompiler(FilesystemSpec spec, SandboxDirectory directory, Namespaces namespaces) {
         this.spec = spec;
@@ -52,13 +54,19 @@ public final class MountCompiler {
         if (spec.protectKernelFiles()) {
             compiler.protectKernelFiles();
         }
-        if (spec.readOnly()) {
+        if (spec.readOnly() && !compiler.rootReadOnlyAlready) {
             compiler.steps.add(new SetReadOnly("/", false));
         }
         compiler.steps.add(new FsStep.PivotRoot());
         return List.copyOf(compiler.steps);
     }
 
+    /**
+     * The new root at the staging directory. An overlay whose changes are discarded is volatile: without it, the
+     * kernel syncs the whole file system of the upper directory (the host's, with everything else dirty on it) when
+     * the sandbox's mount namespace goes away, which took milliseconds of every sandbox's exit; changes that are
+     * kept or committed keep that sync.
+     */
     private void root() {
         String staging = directory.staging().toString();
         List<Path> lowers = spec.root().lowersTopFirst();
@@ -66,7 +74,8 @@ public final class MountCompiler {
             case OVERLAY -> steps.add(new FsStep.MountRoot("overlay", staging, "overlay", 0,
                     "lowerdir=" + lowers.stream().map(MountCompiler::escape).collect(Collectors.joining(":"))
                             + ",upperdir=" + escape(directory.upper()) + ",workdir=" + escape(directory.work())
-                            + (namespaces.user() ? ",userxattr" : "")));
+                            + (namespaces.user() ? ",userxattr" : "")
+                            + (spec.changes() instanceof ChangesPolicy.Discard ? ",volatile" : "")));
             case COPY -> steps.add(new FsStep.MountRoot(directory.copy().toString(), staging, "",
                     MountFlags.BIND, ""));
             case BIND -> {
@@ -88,12 +97,21 @@ public final class MountCompiler {
     }
 
     /**
-     * The host root, read-only, without ever writing to it: the root is a small tmpfs holding each top-level entry of
-     * the host's "/" (directories bound recursively and read-only, symlinks recreated), so that mount targets the host
-     * lacks are created in the tmpfs. Entries that a mount replaces anyway are only created, not bound. The tmpfs
-     * itself is made read-only once the mounts are in place.
+     * The host root, read-only, without ever writing to it. When every mount target already exists on the host, the
+     * host's "/" is bound once, with every mount below it, and made read-only recursively at once, before anything is
+     * mounted on it: one mount and one mount_setattr, and a step that tried to create something in it would fail
+     * instead of writing. Otherwise the root is a small tmpfs holding each top-level entry of the host's "/"
+     * (directories bound recursively and read-only, symlinks recreated), so that the missing targets are created in
+     * the tmpfs; entries that a mount replaces anyway are only created, not bound, and the tmpfs itself is made
+     * read-only once the mounts are in place.
      */
     private void hostRoot(String staging) {
+        if (everyTargetExistsOnTheHost()) {
+            steps.add(new FsStep.MountRoot("/", staging, "", MountFlags.BIND | MountFlags.REC, ""));
+            steps.add(new SetReadOnly("/", true));
+            rootReadOnlyAlready = true;
+            return;
+        }
         steps.add(new FsStep.MountRoot("tmpfs", staging, "tmpfs", MountFlags.NOSUID | MountFlags.NODEV, "mode=0755"));
         List<String> replaced = spec.effectiveMounts().stream().map(MountSpec::target).toList();
         try (var entries = Files.list(Path.of("/"))) {
@@ -110,6 +128,46 @@ public final class MountCompiler {
         } catch (IOException e) {
             throw new UncheckedIOException("cannot list the host root /", e);
         }
+    }
+
+    /**
+     * Whether each mount that would create its target in the root (one not inside an earlier mount of the spec) finds
+     * it on the host already, a directory where it mounts a directory and a file where it binds a file. Inside the
+     * sandbox a target resolves within the bound host root, so it is the same file (symlinks included).
+     */
+    private boolean everyTargetExistsOnTheHost() {
+        List<String> mounted = new ArrayList<>();
+        for (MountSpec mount : spec.effectiveMounts()) {
+            String target = mount.target();
+            boolean insideAnEarlierMount = mounted.stream().anyMatch(earlier -> isInside(target, earlier));
+            mounted.add(target);
+            if (insideAnEarlierMount) {
+                continue;
+            }
+            Path onHost = Path.of(target);
+            boolean exists = createsDirectory(mount) ? Files.isDirectory(onHost)
+                    : Files.exists(onHost) && !Files.isDirectory(onHost);
+            if (!exists) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** What a missing target of this mount would be created as: a directory, or (a bound file) a file. */
+    private static boolean createsDirectory(MountSpec mount) {
+        if (mount instanceof MountSpec.Bind bind) {
+            return Files.isDirectory(bind.source());
+        }
+        if (mount instanceof MountSpec.VolumeMount volume) {
+            return Files.isDirectory(volume.volume().directory());
+        }
+        return true;
+    }
+
+    /** Whether normalized absolute {@code path} is {@code ancestor} or below it. */
+    private static boolean isInside(String path, String ancestor) {
+        return ancestor.equals("/") || path.equals(ancestor) || path.startsWith(ancestor + "/");
     }
 
     /**

@@ -21,9 +21,30 @@ class MountCompilerTest {
     Path temp;
 
     @Test
-    void defaultHostRootIsATmpfsOfReadOnlyBindsWithStandardMountsThenPivot() throws Exception {
+    void defaultHostRootIsTheHostsRootBoundOnceAndReadOnlyBeforeTheStandardMountsThenPivot() {
         SandboxDirectory directory = new SandboxDirectory(temp);
         List<FsStep> steps = MountCompiler.compile(FilesystemSpec.hostReadOnly(), directory, ROOTLESS);
+        assertThat(steps.subList(0, 2)).as("every standard target exists on the host: nothing to create")
+                .containsExactly(new MountRoot("/", directory.staging().toString(), "", MountFlags.BIND | MountFlags.REC,
+                        ""), new SetReadOnly("/", true));
+        assertThat(steps).as("read-only from the start: no second read-only step, nothing created")
+                .doesNotContain(new SetReadOnly("/", false))
+                .noneMatch(step -> step instanceof FsStep.MakeDirectory || step instanceof FsStep.MakeSymlink
+                        && !((FsStep.MakeSymlink) step).path().startsWith("/dev/"));
+        assertThat(steps).contains(new MountInside("proc", "/proc", "proc",
+                MountFlags.NOSUID | MountFlags.NODEV | MountFlags.NOEXEC, "", Create.DIRECTORY));
+        assertThat(steps).contains(new MountInside("/dev/null", "/dev/null", "", MountFlags.BIND, "", Create.FILE));
+        assertThat(steps).contains(new MountInside("tmpfs", "/tmp", "tmpfs", MountFlags.NOSUID | MountFlags.NODEV,
+                "mode=1777", Create.DIRECTORY));
+        assertThat(steps.get(steps.size() - 1)).isInstanceOf(FsStep.PivotRoot.class);
+    }
+
+    @Test
+    void hostRootWithATargetTheHostLacksIsATmpfsOfReadOnlyBindsWithStandardMountsThenPivot() throws Exception {
+        SandboxDirectory directory = new SandboxDirectory(temp);
+        Path data = Files.createDirectory(temp.resolve("data"));
+        FilesystemSpec spec = FilesystemSpec.builder().bindReadOnly(data, "/no-such-top-level-directory/data").build();
+        List<FsStep> steps = MountCompiler.compile(spec, directory, ROOTLESS);
         assertThat(steps.get(0)).isEqualTo(new MountRoot("tmpfs", directory.staging().toString(), "tmpfs",
                 MountFlags.NOSUID | MountFlags.NODEV, "mode=0755"));
         assertThat(steps).contains(new MountInside("/etc", "/etc", "", MountFlags.BIND | MountFlags.REC, "",
@@ -36,27 +57,41 @@ class MountCompilerTest {
             assertThat(steps).contains(new FsStep.MakeSymlink(Files.readSymbolicLink(entry).toString(),
                     "/" + entry.getFileName()));
         }
-        assertThat(steps).contains(new MountInside("proc", "/proc", "proc",
-                MountFlags.NOSUID | MountFlags.NODEV | MountFlags.NOEXEC, "", Create.DIRECTORY));
-        assertThat(steps).contains(new MountInside("/dev/null", "/dev/null", "", MountFlags.BIND, "", Create.FILE));
-        assertThat(steps).contains(new MountInside("tmpfs", "/tmp", "tmpfs", MountFlags.NOSUID | MountFlags.NODEV,
-                "mode=1777", Create.DIRECTORY));
+        assertThat(steps).contains(new MountInside(data.toString(), "/no-such-top-level-directory/data", "",
+                MountFlags.BIND | MountFlags.REC, "", Create.DIRECTORY));
         assertThat(steps.get(steps.size() - 2)).as("the tmpfs root is read-only at the end")
                 .isEqualTo(new SetReadOnly("/", false));
         assertThat(steps.get(steps.size() - 1)).isInstanceOf(FsStep.PivotRoot.class);
     }
 
     @Test
-    void directoryRootIsAnOverlayWithPrivateUpperAndUserxattrInAUserNamespace() throws Exception {
+    void aTargetInsideAnEarlierMountOrThatExistsOnTheHostKeepsTheHostRootBoundOnce() throws Exception {
+        Path data = Files.createDirectory(temp.resolve("data"));
+        Path file = Files.writeString(temp.resolve("file"), "x");
+        FilesystemSpec spec = FilesystemSpec.builder().bindReadOnly(data, "/tmp/new/data").bind(data, "/etc")
+                .bindReadOnly(file, "/etc/hostname-for-the-test-only").build();
+        assertThat(MountCompiler.compile(spec, new SandboxDirectory(temp), ROOTLESS).get(0))
+                .as("/tmp/new is created in the sandbox's /tmp, the file inside the bind at /etc")
+                .isEqualTo(new MountRoot("/", temp.resolve("root").toString(), "", MountFlags.BIND | MountFlags.REC, ""));
+        FilesystemSpec fileOntoDirectory = FilesystemSpec.builder().bindReadOnly(file, "/etc").build();
+        assertThat(((MountRoot) MountCompiler.compile(fileOntoDirectory, new SandboxDirectory(temp), ROOTLESS).get(0))
+                .fsType()).as("a file bound where the host has a directory: the tmpfs root").isEqualTo("tmpfs");
+    }
+
+    @Test
+    void directoryRootIsAVolatileOverlayWithPrivateUpperAndUserxattrInAUserNamespace() throws Exception {
         Path lower = Files.createDirectory(temp.resolve("low,er:dir"));
         SandboxDirectory directory = new SandboxDirectory(temp.resolve("sandbox"));
         FilesystemSpec spec = FilesystemSpec.builder().rootDirectory(lower).standardMounts(false).build();
         MountRoot root = (MountRoot) MountCompiler.compile(spec, directory, ROOTLESS).get(0);
         assertThat(root.fsType()).isEqualTo("overlay");
         assertThat(root.data()).isEqualTo("lowerdir=" + temp + "/low\\,er\\:dir,upperdir=" + directory.upper()
-                + ",workdir=" + directory.work() + ",userxattr");
+                + ",workdir=" + directory.work() + ",userxattr,volatile");
         MountRoot privileged = (MountRoot) MountCompiler.compile(spec, directory, PRIVILEGED).get(0);
         assertThat(privileged.data()).doesNotContain("userxattr");
+        MountRoot kept = (MountRoot) MountCompiler.compile(FilesystemSpec.builder().rootDirectory(lower)
+                .onExit(ChangesPolicy.keepIn(temp.resolve("kept"))).build(), directory, PRIVILEGED).get(0);
+        assertThat(kept.data()).as("changes kept: synced when the overlay goes away").doesNotContain("volatile");
     }
 
     @Test
