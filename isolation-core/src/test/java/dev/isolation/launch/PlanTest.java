@@ -4,17 +4,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.io.IOException;
-import java.net.StandardProtocolFamily;
-import java.net.UnixDomainSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.channels.ServerSocketChannel;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import java.util.function.UnaryOperator;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -92,22 +87,25 @@ class PlanTest {
         assertThat(report.type()).isEqualTo(Wire.REPORT_STARTED);
     }
 
-    /** Starts the helper, sends frame as its plan and returns its first report; the helper is gone afterwards. */
-    private static ControlChannel.Report sendToHelper(Path dir, byte[] frame) throws IOException, InterruptedException {
-        Path socket = dir.resolve("control.sock");
-        Files.deleteIfExists(socket);
-        try (ServerSocketChannel server = ServerSocketChannel.open(StandardProtocolFamily.UNIX)) {
-            server.bind(UnixDomainSocketAddress.of(socket), 1);
-            Process helper = new ProcessBuilder(HelperBinary.path().toString(), socket.toString())
-                    .redirectOutput(ProcessBuilder.Redirect.DISCARD).redirectError(ProcessBuilder.Redirect.DISCARD)
-                    .start();
-            try (ControlChannel channel = new ControlChannel(server.accept())) {
-                channel.readHello("isolation-helper");
-                channel.send(frame);
-                return channel.readReport();
+    /** Has the resident launcher fork a helper, sends frame as its plan and returns its first report. */
+    private static ControlChannel.Report sendToHelper(Path dir, byte[] frame) throws IOException {
+        int[] pair = Posix.socketPair(Posix.SOCK_STREAM, "test control socket");
+        ProgramStdio stdio = ProgramStdio.none();
+        try (ControlChannel channel = new ControlChannel(pair[0])) {
+            try {
+                ResidentLauncher.spawn(pair[1], stdio.passed(), false);
             } finally {
-                assertThat(helper.waitFor(10, TimeUnit.SECONDS)).as("the helper ends").isTrue();
+                Posix.closeQuietly(pair[1]);
+                stdio.closePassed();
             }
+            channel.readHello("isolation-helper");
+            channel.send(frame);
+            ControlChannel.Report report = channel.readReport();
+            if (report.type() == Wire.REPORT_STARTED) {
+                channel.readReport(); // the exit report of /bin/true
+            }
+            channel.awaitClosed(); // the helper ends
+            return report;
         }
     }
 
