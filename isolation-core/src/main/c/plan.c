@@ -150,20 +150,19 @@ int plan_read(int fd, struct plan *plan) {
     }
     char *body = malloc(header[3] ? header[3] : 1);
     struct op *ops = calloc(header[2], sizeof *ops);
-    if (!body || !ops || read_full(fd, body, header[3]) < 0) goto failed;
     struct plan parsed = {.count = header[2], .ops = ops};
     struct cursor c = {.at = body, .left = header[3]};
-    if (parse_ops(&c, &parsed) < 0 || check_order(&parsed) < 0) goto failed;
-    *plan = parsed;
-    return 0;
-failed: {
-        int saved = errno;
-        for (uint32_t i = 0; ops && i < header[2]; i++) free(ops[i].str);
-        free(ops);
-        free(body);
-        errno = saved;
-        return -1;
+    if (body && ops && read_full(fd, body, header[3]) == 0 && parse_ops(&c, &parsed) == 0
+        && check_order(&parsed) == 0) {
+        *plan = parsed;
+        return 0;
     }
+    int saved = errno;
+    for (uint32_t i = 0; ops && i < header[2]; i++) free(ops[i].str);
+    free(ops);
+    free(body);
+    errno = saved;
+    return -1;
 }
 
 static const char *arg(const struct op *op, uint32_t i) {

@@ -100,7 +100,9 @@ public final class MountCompiler {
      * The host root, read-only, without ever writing to it. When every mount target already exists on the host, the
      * host's "/" is bound once, with every mount below it, and made read-only recursively at once, before anything is
      * mounted on it: one mount and one mount_setattr, and a step that tried to create something in it would fail
-     * instead of writing. Otherwise the root is a small tmpfs holding each top-level entry of the host's "/"
+     * instead of writing. The host's own /proc and /dev mounts are then underneath the sandbox's (covered: reaching
+     * them takes unmounting the sandbox's, which needs CAP_SYS_ADMIN, and the mount lock of a user namespace forbids
+     * even that). Otherwise the root is a small tmpfs holding each top-level entry of the host's "/"
      * (directories bound recursively and read-only, symlinks recreated), so that the missing targets are created in
      * the tmpfs; entries that a mount replaces anyway are only created, not bound, and the tmpfs itself is made
      * read-only once the mounts are in place.
