@@ -227,6 +227,8 @@ static void start(struct sandbox *s, const struct plan *plan) {
         struct op *op = &plan->ops[i];
         if (op->type == OP_JOIN_CGROUP && (op->fd = open(op->str[0], O_WRONLY | O_CLOEXEC)) < 0)
             abort_start(s, (int)i, errno, op->str[0]);
+        if (op->type == OP_ROOT && op->num[1] == ROOT_BY_HELPER && root_prepare(op) < 0)
+            abort_start(s, (int)i, errno, op->str[3]);
     }
     for (uint32_t i = 0; i < plan->count; i++) {
         struct op *op = &plan->ops[i];

@@ -32,7 +32,8 @@ enum op_type {
     OP_MOUNT = 7,        /* str0 source, str1 target, str2 fstype, str3 data; num0 flags */
     OP_CHDIR = 8,        /* str0: directory */
     OP_EXEC = 9,         /* num0 argc, num1 envc; strings: path, argv..., env... ; always the last op */
-    OP_ROOT = 10,        /* str0 source, str1 staging dir, str2 fstype, str3 data; num0 flags: mount the new root */
+    OP_ROOT = 10,        /* str0 source, str1 staging dir, str2 fstype, str3 data; num0 flags: mount the new root;
+                          * num1 ROOT_BY_HELPER: the helper makes it before the namespaces, the child attaches it */
     OP_MOUNT_IN_ROOT = 11, /* like OP_MOUNT, str1 resolved inside the root; num1: CREATE_* for a missing target */
     OP_MKDIR_IN_ROOT = 12, /* str0 path inside the root; num0 mode */
     OP_SYMLINK_IN_ROOT = 13, /* str0 link target (not resolved), str1 path of the link inside the root */
@@ -79,6 +80,10 @@ struct exit_report {
 
 /* What OP_PASS_FD opens on the host, before any namespace is made. */
 enum pass_kind { PASS_FILE = 0, PASS_UNIX_SOCKET = 1 };
+
+/* OP_ROOT num1: the helper makes the root's filesystem with its host privileges, as a detached mount (an overlay over
+ * the host root, which the kernel refuses inside a user namespace). */
+#define ROOT_BY_HELPER 1
 
 /* What OP_MOUNT_IN_ROOT creates when its target is missing. */
 enum create_kind { CREATE_NOTHING = 0, CREATE_DIRECTORY = 1, CREATE_FILE = 2, SKIP_IF_MISSING = 3 };
@@ -148,6 +153,7 @@ int security_op(const struct op *op);
 
 /* root.c */
 int root_op(const struct op *op);
+int root_prepare(struct op *op);
 
 /* wire.c */
 int read_full(int fd, void *buf, size_t len);

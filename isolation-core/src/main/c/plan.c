@@ -316,8 +316,11 @@ int place_passed_fds(const struct plan *plan) {
 
 /* In the helper and in init: what was passed belongs to the program only (EOF on a pipe or socket is its to give). */
 void close_passed_fds(const struct plan *plan) {
-    for (uint32_t i = 0; i < plan->count; i++)
-        if (plan->ops[i].type == OP_PASS_FD && plan->ops[i].fd >= 0) close(plan->ops[i].fd);
+    for (uint32_t i = 0; i < plan->count; i++) {
+        const struct op *op = &plan->ops[i];
+        if ((op->type == OP_PASS_FD || (op->type == OP_ROOT && op->num[1] == ROOT_BY_HELPER)) && op->fd >= 0)
+            close(op->fd);
+    }
 }
 
 /* In the child: the host's cgroup files the helper opened are the helper's to write, never the sandbox's. */

@@ -290,12 +290,64 @@ static int rebind(const char *path) {
     return rc;
 }
 
+/* Splits mount data at its unescaped commas into fsconfig calls ("key=value" or a flag "key"); "\," stands for a
+ * comma inside a value, other escapes ("\:" in lowerdir) are the filesystem's own and go through as they are. */
+static int configure(int fs, const char *data) {
+    char option[MAX_PATH];
+    size_t used = 0;
+    for (const char *p = data;; p++) {
+        if (*p == '\\' && p[1] == ',') {
+            p++;
+        } else if (*p == ',' || *p == 0) {
+            option[used] = 0;
+            if (used > 0) {
+                char *value = strchr(option, '=');
+                if (value) *value++ = 0;
+                int rc = value ? (int)syscall(SYS_fsconfig, fs, FSCONFIG_SET_STRING, option, value, 0)
+                               : (int)syscall(SYS_fsconfig, fs, FSCONFIG_SET_FLAG, option, NULL, 0);
+                if (rc < 0) return -1;
+            }
+            used = 0;
+            if (*p == 0) return 0;
+            continue;
+        }
+        if (used + 1 >= sizeof option) { errno = ENAMETOOLONG; return -1; }
+        option[used++] = *p;
+    }
+}
+
+/*
+ * OP_ROOT made by the helper (num1 ROOT_BY_HELPER): the root's filesystem is created here, before any namespace, with
+ * the helper's host privileges, as a detached mount that the child attaches where OP_ROOT would have mounted it.
+ * An overlay over the host root cannot be made inside a user namespace: the kernel refuses a lower layer with
+ * locked mounts below it, and the host root's are locked there.
+ */
+int root_prepare(struct op *op) {
+    int fs = (int)syscall(SYS_fsopen, op->str[2], FSOPEN_CLOEXEC);
+    if (fs < 0) return -1;
+    unsigned int attributes = 0;
+    if (op->num[0] & MS_RDONLY) attributes |= MOUNT_ATTR_RDONLY;
+    if (op->num[0] & MS_NOSUID) attributes |= MOUNT_ATTR_NOSUID;
+    if (op->num[0] & MS_NODEV) attributes |= MOUNT_ATTR_NODEV;
+    if (op->num[0] & MS_NOEXEC) attributes |= MOUNT_ATTR_NOEXEC;
+    int rc = configure(fs, op->str[3]);
+    if (rc == 0) rc = (int)syscall(SYS_fsconfig, fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0);
+    if (rc == 0) rc = op->fd = (int)syscall(SYS_fsmount, fs, FSMOUNT_CLOEXEC, attributes);
+    close_keeping_errno(fs);
+    return rc < 0 ? -1 : 0;
+}
+
 int root_op(const struct op *op) {
     if (op->type != OP_ROOT && root_fd < 0) { errno = EBADFD; return -1; }
     switch (op->type) {
     case OP_ROOT:
-        if (mount(or_null(op->str[0]), op->str[1], or_null(op->str[2]), (unsigned long)op->num[0], or_null(op->str[3])) < 0)
+        if (op->num[1] == ROOT_BY_HELPER) {
+            /* the descriptor is close-on-exec, and init closes it with the passed ones */
+            if (syscall(SYS_move_mount, op->fd, "", AT_FDCWD, op->str[1], MOVE_MOUNT_F_EMPTY_PATH) < 0) return -1;
+        } else if (mount(or_null(op->str[0]), op->str[1], or_null(op->str[2]), (unsigned long)op->num[0],
+                         or_null(op->str[3])) < 0) {
             return -1;
+        }
         forget_kept_dir();
         root_fd = openat(AT_FDCWD, op->str[1], O_PATH | O_DIRECTORY | O_CLOEXEC);
         return root_fd < 0 ? -1 : 0;

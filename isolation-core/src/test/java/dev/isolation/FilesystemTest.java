@@ -70,6 +70,34 @@ class FilesystemTest {
                 .isEqualTo(sandboxesBefore);
     }
 
+    /**
+     * The kernel refuses an overlay over the host root made inside a user namespace (its mounts are locked there); as
+     * root the helper makes it before the namespaces, and the sandbox, in its user namespace, gets the host root
+     * copy-on-write all the same. Unprivileged, it is refused before anything starts.
+     */
+    @Test
+    void anOverlayOverTheHostRootWorksInAUserNamespace() throws Exception {
+        SandboxBuilder builder = Sandbox.builder().allNamespaces()
+                .filesystem(FilesystemSpec.builder().overlay().build());
+        String marker = "/etc/isolation-overlay-" + ProcessHandle.current().pid();
+        if (!Sandboxes.ROOT) {
+            assertThatThrownBy(() -> builder.command("/bin/true").start())
+                    .isInstanceOf(SandboxStartException.class).hasMessageContaining("overlayfs refuses the host root");
+            return;
+        }
+        String hostUserNamespace = Files.readSymbolicLink(Path.of("/proc/self/ns/user")).toString();
+        SandboxProcess process = finished(builder, "echo new > " + marker + " && cat " + marker
+                + " && readlink /proc/self/ns/user && head -c 6 /etc/hostname >/dev/null && echo read");
+        String output = new String(process.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        assertThat(process.exitValue()).as(output).isZero();
+        List<String> lines = output.lines().toList();
+        assertThat(lines.get(0)).isEqualTo("new");
+        assertThat(lines.get(1)).startsWith("user:[").isNotEqualTo(hostUserNamespace);
+        assertThat(lines.get(2)).isEqualTo("read");
+        assertThat(Path.of(marker)).as("the host root is untouched").doesNotExist();
+        assertThat(process.changes().orElseThrow().added()).contains(marker);
+    }
+
     @Test
     void keptChangesAreSeenByTheNextSandboxStackingThem() throws Exception {
         Path kept = temp.resolve("kept");

@@ -36,7 +36,7 @@ public final class Launcher {
         SandboxFilesystem filesystem = spec.filesystem().isPresent()
                 ? SandboxFilesystem.prepare(spec.filesystem().get(), RuntimeDirectory.sandboxes(),
                         new MountCompiler.Namespaces(spec.has(Namespace.USER), spec.has(Namespace.PID),
-                                spec.has(Namespace.NETWORK)))
+                                spec.has(Namespace.NETWORK), Credentials.hasCapability(Credentials.CAP_SYS_ADMIN)))
                 : null;
         Cgroup cgroup = null;
         try {

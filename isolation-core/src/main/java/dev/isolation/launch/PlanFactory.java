@@ -180,7 +180,7 @@ public final class PlanFactory {
 
     private static Op toOp(FsStep step) {
         if (step instanceof FsStep.MountRoot root) {
-            return new Op(OpType.ROOT, root.flags(), 0,
+            return new Op(OpType.ROOT, root.flags(), root.madeByHelper() ? Wire.ROOT_BY_HELPER : 0,
                     List.of(root.source(), root.stagingDirectory(), root.fsType(), root.data()), "/");
         }
         if (step instanceof FsStep.MountInside mount) {

@@ -127,10 +127,13 @@ final class Preflight {
             throw failure(spec, "this kernel has no overlayfs (not in /proc/filesystems): ask for a copied root"
                     + " instead (FilesystemSpec.builder().copiedRoot())", "");
         }
-        if (filesystem.root() instanceof RootSource.HostRoot && spec.has(Namespace.USER)) {
+        // As root, the helper makes such an overlay itself, before the user namespace exists (MountCompiler).
+        if (filesystem.root() instanceof RootSource.HostRoot && spec.has(Namespace.USER)
+                && !Credentials.hasCapability(Credentials.CAP_SYS_ADMIN)) {
             throw failure(spec, "overlayfs refuses the host root as a lower layer inside a user namespace (the"
-                    + " host root has mounts below it that a user namespace cannot expose); use the read-only host root"
-                    + " (the default), a directory or image root, or no user namespace as root", "/");
+                    + " host root has mounts below it that a user namespace cannot expose), and without CAP_SYS_ADMIN"
+                    + " the overlay cannot be made outside it; use the read-only host root (the default), a directory"
+                    + " or image root", "/");
         }
     }
 

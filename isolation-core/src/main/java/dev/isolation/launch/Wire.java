@@ -13,6 +13,9 @@ final class Wire {
     /** Or'ed into an operation's type: its failure is reported as a downgrade and setup goes on. */
     static final int OP_FLAG_BEST_EFFORT = 0x10000;
 
+    /** OP_ROOT's second number: the helper makes the root's filesystem before the namespaces, the child attaches it. */
+    static final int ROOT_BY_HELPER = 1;
+
     static final int COMMAND_KILL = 1;
     static final int COMMAND_TERMINATE = 2;
 

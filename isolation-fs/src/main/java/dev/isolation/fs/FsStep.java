@@ -12,10 +12,19 @@ public sealed interface FsStep {
     /** What a mount creates when its target is missing. */
     enum Create { NOTHING, DIRECTORY, FILE, SKIP_IF_MISSING }
 
-    /** Mounts the new root at a host staging directory, which the later steps work inside. */
-    record MountRoot(String source, String stagingDirectory, String fsType, long flags, String data) implements FsStep {
+    /**
+     * Mounts the new root at a host staging directory, which the later steps work inside. {@code madeByHelper}: the
+     * helper makes the filesystem before the sandbox's namespaces exist, with its host privileges, and the sandbox
+     * attaches it (an overlay over the host root, which the kernel refuses to make inside a user namespace).
+     */
+    record MountRoot(String source, String stagingDirectory, String fsType, long flags, String data,
+            boolean madeByHelper) implements FsStep {
         public MountRoot {
             Objects.requireNonNull(stagingDirectory, "stagingDirectory");
+        }
+
+        public MountRoot(String source, String stagingDirectory, String fsType, long flags, String data) {
+            this(source, stagingDirectory, fsType, flags, data, false);
         }
     }
 

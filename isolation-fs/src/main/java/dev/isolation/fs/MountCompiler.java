@@ -31,7 +31,19 @@ public final class MountCompiler {
     public static final List<String> READ_ONLY_PATHS = List.of("/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys");
 
     /** What the sandbox's namespaces allow the steps to do. */
-    public record Namespaces(boolean user, boolean pid, boolean network) {
+    /**
+     * The sandbox's namespaces, as far as mounts care. {@code privileged}: the caller holds CAP_SYS_ADMIN where it
+     * runs, so the helper can make an overlay root before a user namespace exists (see {@link FsStep.MountRoot}).
+     */
+    public record Namespaces(boolean user, boolean pid, boolean network, boolean privileged) {
+        public Namespaces(boolean user, boolean pid, boolean network) {
+            this(user, pid, network, false);
+        }
+
+        /** An overlay over the host root in a user namespace is made by the privileged helper, outside it. */
+        boolean helperMakesOverlayOf(RootSource root) {
+            return user && privileged && root instanceof RootSource.HostRoot;
+        }
     }
 
     private final FilesystemSpec spec;
@@ -71,11 +83,14 @@ public final class MountCompiler {
         String staging = directory.staging().toString();
         List<Path> lowers = spec.root().lowersTopFirst();
         switch (spec.mode()) {
-            case OVERLAY -> steps.add(new FsStep.MountRoot("overlay", staging, "overlay", 0,
-                    "lowerdir=" + lowers.stream().map(MountCompiler::escape).collect(Collectors.joining(":"))
-                            + ",upperdir=" + escape(directory.upper()) + ",workdir=" + escape(directory.work())
-                            + (namespaces.user() ? ",userxattr" : "")
-                            + (spec.changes() instanceof ChangesPolicy.Discard ? ",volatile" : "")));
+            case OVERLAY -> {
+                boolean byHelper = namespaces.helperMakesOverlayOf(spec.root());
+                steps.add(new FsStep.MountRoot("overlay", staging, "overlay", 0,
+                        "lowerdir=" + lowers.stream().map(MountCompiler::escape).collect(Collectors.joining(":"))
+                                + ",upperdir=" + escape(directory.upper()) + ",workdir=" + escape(directory.work())
+                                + (namespaces.user() && !byHelper ? ",userxattr" : "")
+                                + (spec.changes() instanceof ChangesPolicy.Discard ? ",volatile" : ""), byHelper));
+            }
             case COPY -> steps.add(new FsStep.MountRoot(directory.copy().toString(), staging, "",
                     MountFlags.BIND, ""));
             case BIND -> {

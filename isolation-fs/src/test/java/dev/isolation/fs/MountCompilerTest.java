@@ -40,6 +40,22 @@ class MountCompilerTest {
     }
 
     @Test
+    void anOverlayOverTheHostRootInAUserNamespaceIsMadeByAPrivilegedHelperWithoutUserXattrs() {
+        SandboxDirectory directory = new SandboxDirectory(temp);
+        FilesystemSpec overlay = FilesystemSpec.builder().overlay().build();
+        MountRoot byHelper = (MountRoot) MountCompiler.compile(overlay, directory,
+                new MountCompiler.Namespaces(true, true, true, true)).get(0);
+        assertThat(byHelper.madeByHelper()).isTrue();
+        assertThat(byHelper.data()).startsWith("lowerdir=/,").doesNotContain("userxattr");
+        MountRoot inside = (MountRoot) MountCompiler.compile(overlay, directory, ROOTLESS).get(0);
+        assertThat(inside.madeByHelper()).as("unprivileged: only inside the user namespace").isFalse();
+        assertThat(inside.data()).contains(",userxattr");
+        MountRoot noUserNamespace = (MountRoot) MountCompiler.compile(overlay, directory,
+                new MountCompiler.Namespaces(false, true, true, true)).get(0);
+        assertThat(noUserNamespace.madeByHelper()).as("without a user namespace the sandbox mounts it").isFalse();
+    }
+
+    @Test
     void hostRootWithATargetTheHostLacksIsATmpfsOfReadOnlyBindsWithStandardMountsThenPivot() throws Exception {
         SandboxDirectory directory = new SandboxDirectory(temp);
         Path data = Files.createDirectory(temp.resolve("data"));
