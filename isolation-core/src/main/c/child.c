@@ -8,10 +8,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -60,9 +62,39 @@ static void step_failed(const struct op *op, int rc, int error_fd, uint32_t step
     else fail(error_fd, (int)step, err, subject(op));
 }
 
+/*
+ * The signals whose disposition the program would inherit: exec resets handled signals by itself, so only ignored
+ * ones, and the helper ignores none of its own: they come from whoever exec'd it (a JVM started under nohup ignores
+ * SIGHUP). Read from /proc/self/status (SigIgn) when the child starts, while /proc is still the host's; every
+ * signal when it cannot be read. One read instead of a sigaction per signal.
+ */
+static unsigned long long ignored_at_start = ~0ULL;
+
+static void note_ignored_signals(void) {
+    char status[4096];
+    int fd = openat(AT_FDCWD, "/proc/self/status", O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return;
+    ssize_t n = read(fd, status, sizeof status - 1);
+    close(fd);
+    if (n <= 0) return;
+    status[n] = '\0';
+    const char *line = strstr(status, "\nSigIgn:");
+    unsigned long long mask;
+    if (line && sscanf(line + 8, " %llx", &mask) == 1) ignored_at_start = mask;
+}
+
+/* SIG_DFL for sig, through the system call: libc refuses the signals it reserves for itself (32 to 34), which a JVM's
+ * children inherit ignored. The kernel's struct sigaction, as x86-64 and arm64 lay it out. */
+static void set_default(int sig) {
+    struct { void (*handler)(int); unsigned long flags; void (*restorer)(void); uint64_t mask; } action;
+    memset(&action, 0, sizeof action);
+    action.handler = SIG_DFL;
+    if (syscall(SYS_rt_sigaction, sig, &action, NULL, sizeof action.mask) < 0) { /* SIGKILL, SIGSTOP: default anyway */ }
+}
+
 static void reset_signals(void) {
-    for (int sig = 1; sig < NSIG; sig++)
-        if (sig != SIGKILL && sig != SIGSTOP) signal(sig, SIG_DFL);
+    for (int sig = 1; sig <= 64; sig++)
+        if (ignored_at_start & (1ULL << (sig - 1))) set_default(sig);
     sigset_t none;
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, NULL);
@@ -159,6 +191,7 @@ void child_main(const struct plan *plan, struct child_channels ch, enum child_ro
     /* The helper is single-threaded, so its death (not one thread's) is what this signal follows. */
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     close_cgroup_fds(plan);
+    if (role != CHILD_IS_ENVIRONMENT) note_ignored_signals();
     char go;
     if (recv(ch.sync_fd, &go, 1, 0) != 1) _exit(127); /* the helper went away before the maps were written */
     for (uint32_t i = 0; i < plan->count; i++) {
