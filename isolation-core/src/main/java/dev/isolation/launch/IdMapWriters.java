@@ -25,7 +25,7 @@ final class IdMapWriters {
     }
 
     static boolean usesMapper(SandboxSpec spec, int capability) {
-        return spec.subordinateIdMaps() && !Credentials.hasCapability(capability);
+        return spec.subordinateIdMaps() && !ThreadCredentials.hasCapability(capability);
     }
 
     /**
@@ -33,12 +33,12 @@ final class IdMapWriters {
      * the caller's own gid (it then leaves /proc/pid/setgroups at "allow"; an unprivileged writer must deny it).
      */
     static boolean setgroupsAllowed(SandboxSpec spec) {
-        if (Credentials.hasCapability(Credentials.CAP_SETGID)) {
+        if (ThreadCredentials.hasCapability(Credentials.CAP_SETGID)) {
             return true;
         }
         List<IdMapping> gids = spec.gidMappings();
         boolean onlyOwn = gids.size() == 1 && gids.get(0).count() == 1
-                && gids.get(0).outsideId() == Credentials.effectiveGid();
+                && gids.get(0).outsideId() == ThreadCredentials.effectiveGid();
         return usesMapper(spec, Credentials.CAP_SETGID) && !onlyOwn;
     }
 }

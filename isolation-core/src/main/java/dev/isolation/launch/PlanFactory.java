@@ -13,11 +13,12 @@ import dev.isolation.seccomp.Arch;
 import dev.isolation.seccomp.SeccompCompiler;
 import dev.isolation.seccomp.SeccompPolicy;
 import java.nio.file.Path;
-import java.util.HexFormat;
-import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HexFormat;
 import java.util.List;
+import java.util.Map;
+import java.util.WeakHashMap;
 import java.util.stream.Collectors;
 
 /**
@@ -27,11 +28,14 @@ import java.util.stream.Collectors;
  */
 public final class PlanFactory {
     static final String MAX_USER_NAMESPACES = "/proc/sys/user/max_user_namespaces";
-    private static final Map<SeccompPolicy, String> COMPILED = new ConcurrentHashMap<>();
     static final long MS_REC = 0x4000;
     static final long MS_PRIVATE = 0x40000;
     /** helper.h CLONE_ENVIRONMENT: init holds the namespaces with no program of its own. */
     static final long CLONE_ENVIRONMENT = 1;
+    private static final Op MAKE_MOUNTS_PRIVATE =
+            new Op(OpType.MOUNT, MS_REC | MS_PRIVATE, 0, List.of("", "/", "", ""), "/");
+    /** Each spec's {@link SpecSteps}, kept while the spec is in use (a spec is equal only to itself). */
+    private static final Map<SandboxSpec, SpecSteps> SPEC_STEPS = Collections.synchronizedMap(new WeakHashMap<>());
 
     private PlanFactory() {
     }
@@ -50,51 +54,31 @@ public final class PlanFactory {
      */
     public static Plan forSpec(SandboxSpec spec, boolean mayKeepSetgroups, List<FsStep> filesystemSteps,
             List<Path> cgroupProcsFiles) {
+        SpecSteps steps = stepsOf(spec);
         List<Op> ops = new ArrayList<>();
-        // The cgroup namespace is made once the child is in its cgroup, so that the cgroup is its root.
-        long flags = spec.namespaces().stream().filter(ns -> ns != Namespace.CGROUP)
-                .mapToLong(Namespace::cloneFlag).reduce(0, (a, b) -> a | b);
-        ops.add(new Op(OpType.CLONE, flags, spec.isEnvironment() ? CLONE_ENVIRONMENT : 0, List.of(), describe(spec)));
-        addPassedDescriptors(ops, spec);
+        ops.add(steps.cloneNamespaces());
+        ops.addAll(steps.passedDescriptors());
         if (spec.has(Namespace.USER)) {
             Path gidMapper = IdMapWriters.gidMapper(spec);
             if (!mayKeepSetgroups && gidMapper == null) {
                 ops.add(Op.of(OpType.SETGROUPS, "deny", "deny"));
             }
-            ops.add(idMap(OpType.UID_MAP, spec.uidMappings(), IdMapWriters.uidMapper(spec)));
-            ops.add(idMap(OpType.GID_MAP, spec.gidMappings(), gidMapper));
+            ops.add(idMap(OpType.UID_MAP, steps.uidMap(), IdMapWriters.uidMapper(spec)));
+            ops.add(idMap(OpType.GID_MAP, steps.gidMap(), gidMapper));
         }
         for (Path procs : cgroupProcsFiles) {
             ops.add(bestEffort(spec, Protection.CGROUP_LIMITS, Op.of(OpType.JOIN_CGROUP, procs.toString(),
                     procs.toString())));
         }
-        if (spec.has(Namespace.CGROUP)) {
-            ops.add(bestEffort(spec, Protection.CGROUP_NAMESPACE,
-                    new Op(OpType.UNSHARE, Namespace.CGROUP.cloneFlag(), 0, List.of(), "cgroup")));
-        }
-        spec.hostname().ifPresent(name -> ops.add(Op.of(OpType.HOSTNAME, name, name)));
-        boolean lockMounts = spec.has(Namespace.MOUNT) && spec.has(Namespace.USER);
-        if (spec.has(Namespace.USER) && !spec.nestedUserNamespaces()) {
-            // per user namespace: the sandbox can create none, except the one that locks its mounts
-            ops.add(bestEffort(spec, Protection.NESTED_USER_NAMESPACE_LIMIT,
-                    Op.of(OpType.SYSCTL, MAX_USER_NAMESPACES, MAX_USER_NAMESPACES, lockMounts ? "1" : "0")));
-        }
-        if (spec.has(Namespace.NETWORK)) {
-            ops.add(Op.of(OpType.LOOPBACK_UP, "lo"));
-        }
+        ops.addAll(steps.namespaceSetup());
         if (spec.has(Namespace.MOUNT)) {
             // Nothing mounted inside may propagate back to the host's mount table.
-            ops.add(mount("", "/", "", MS_REC | MS_PRIVATE, ""));
+            ops.add(MAKE_MOUNTS_PRIVATE);
             filesystemSteps.forEach(step -> ops.add(toOp(step)));
         }
-        if (lockMounts) {
-            // root inside could otherwise remount a read-only bind writable: lock every mount's flags. Done by init
-            // (or the child) once the root is built, while it holds the capabilities it needs to map every id of the
-            // sandbox into the lock; everything that runs in the sandbox, exec'd programs too, lives in it.
-            ops.add(bestEffort(spec, Protection.MOUNT_LOCK, Op.of(OpType.LOCK_MOUNTS, "/")));
-        }
+        ops.addAll(steps.afterRoot());
         if (!spec.isEnvironment()) {
-            addProgram(ops, spec, mayKeepSetgroups);
+            addProgram(ops, spec, steps, mayKeepSetgroups);
         }
         return new Plan(ops);
     }
@@ -105,49 +89,114 @@ public final class PlanFactory {
      */
     public static Plan forExec(SandboxSpec spec, boolean mayKeepSetgroups, long holderPid, String heldNamespaces,
             List<Path> cgroupProcsFiles) {
+        SpecSteps steps = stepsOf(spec);
         List<Op> ops = new ArrayList<>();
         long flags = spec.namespaces().stream().mapToLong(Namespace::cloneFlag).reduce(0, (a, b) -> a | b);
         boolean nested = spec.has(Namespace.MOUNT) && spec.has(Namespace.USER);
         ops.add(new Op(OpType.JOIN_NAMESPACES, holderPid, flags, List.of(nested ? "nested" : "flat", heldNamespaces),
                 "/proc/" + holderPid + "/fd"));
-        ops.add(new Op(OpType.CLONE, 0, 0, List.of(), "joined " + describe(spec)));
-        addPassedDescriptors(ops, spec);
+        ops.add(new Op(OpType.CLONE, 0, 0, List.of(), "joined " + steps.cloneNamespaces().subject()));
+        ops.addAll(steps.passedDescriptors());
         for (Path procs : cgroupProcsFiles) {
             ops.add(Op.of(OpType.JOIN_CGROUP, procs.toString(), procs.toString()));
         }
-        addProgram(ops, spec, mayKeepSetgroups);
+        addProgram(ops, spec, steps, mayKeepSetgroups);
         return new Plan(ops);
     }
 
-    private static void addPassedDescriptors(List<Op> ops, SandboxSpec spec) {
-        for (PassedDescriptor passed : spec.passedDescriptors()) {
-            ops.add(new Op(OpType.PASS_FD, passed.fd(), passed.kind().ordinal(),
-                    List.of(passed.path().toString(), passed.access().wireMode()), passed.path().toString()));
+    /** The spec's steps, derived on its first start. */
+    private static SpecSteps stepsOf(SandboxSpec spec) {
+        SpecSteps steps = SPEC_STEPS.get(spec);
+        if (steps == null) {
+            steps = SpecSteps.of(spec);
+            SPEC_STEPS.put(spec, steps);    // two first starts at once may both derive them: the same steps
+        }
+        return steps;
+    }
+
+    /**
+     * The steps that follow from the spec alone, in their order in the plan, derived once per spec (a spec is
+     * immutable): everything except the id map writers, the cgroup, the filesystem and what depends on the caller's
+     * credentials, which a start decides on its own.
+     *
+     * @param cloneNamespaces   the clone of the namespaces but the cgroup one; its subject names them all
+     * @param passedDescriptors the descriptors the program gets besides 0, 1 and 2
+     * @param namespaceSetup    after the cgroup is joined: cgroup namespace, host name, nested user namespace limit,
+     *                          loopback
+     * @param afterRoot         once the root is built: the mount lock
+     * @param capabilities      the program's capabilities as a mask, and {@code capabilityNames} as a person reads them
+     * @param programEnd        after identity and capabilities: rlimits, no_new_privs, directory, seccomp, exec
+     */
+    private record SpecSteps(Op cloneNamespaces, List<Op> passedDescriptors, String uidMap, String gidMap,
+            List<Op> namespaceSetup, List<Op> afterRoot, long capabilities, String capabilityNames,
+            List<Op> programEnd) {
+
+        static SpecSteps of(SandboxSpec spec) {
+            // The cgroup namespace is made once the child is in its cgroup, so that the cgroup is its root.
+            long flags = spec.namespaces().stream().filter(ns -> ns != Namespace.CGROUP)
+                    .mapToLong(Namespace::cloneFlag).reduce(0, (a, b) -> a | b);
+            Op clone = new Op(OpType.CLONE, flags, spec.isEnvironment() ? CLONE_ENVIRONMENT : 0, List.of(),
+                    describe(spec));
+            List<Op> passed = new ArrayList<>();
+            for (PassedDescriptor descriptor : spec.passedDescriptors()) {
+                passed.add(new Op(OpType.PASS_FD, descriptor.fd(), descriptor.kind().ordinal(),
+                        List.of(descriptor.path().toString(), descriptor.access().wireMode()),
+                        descriptor.path().toString()));
+            }
+            List<Op> setup = new ArrayList<>();
+            if (spec.has(Namespace.CGROUP)) {
+                setup.add(bestEffort(spec, Protection.CGROUP_NAMESPACE,
+                        new Op(OpType.UNSHARE, Namespace.CGROUP.cloneFlag(), 0, List.of(), "cgroup")));
+            }
+            spec.hostname().ifPresent(name -> setup.add(Op.of(OpType.HOSTNAME, name, name)));
+            boolean lockMounts = spec.has(Namespace.MOUNT) && spec.has(Namespace.USER);
+            if (spec.has(Namespace.USER) && !spec.nestedUserNamespaces()) {
+                // per user namespace: the sandbox can create none, except the one that locks its mounts
+                setup.add(bestEffort(spec, Protection.NESTED_USER_NAMESPACE_LIMIT,
+                        Op.of(OpType.SYSCTL, MAX_USER_NAMESPACES, MAX_USER_NAMESPACES, lockMounts ? "1" : "0")));
+            }
+            if (spec.has(Namespace.NETWORK)) {
+                setup.add(Op.of(OpType.LOOPBACK_UP, "lo"));
+            }
+            // root inside could otherwise remount a read-only bind writable: lock every mount's flags. Done by init
+            // (or the child) once the root is built, while it holds the capabilities it needs to map every id of the
+            // sandbox into the lock; everything that runs in the sandbox, exec'd programs too, lives in it.
+            List<Op> afterRoot = lockMounts ? List.of(bestEffort(spec, Protection.MOUNT_LOCK,
+                    Op.of(OpType.LOCK_MOUNTS, "/"))) : List.of();
+            return new SpecSteps(clone, List.copyOf(passed), mapText(spec.uidMappings()),
+                    mapText(spec.gidMappings()), List.copyOf(setup), afterRoot, Capability.mask(spec.capabilities()),
+                    spec.capabilities().toString(), spec.isEnvironment() ? List.of() : programEnd(spec));
+        }
+
+        private static List<Op> programEnd(SandboxSpec spec) {
+            List<Op> ops = new ArrayList<>();
+            for (ResourceLimit limit : spec.rlimits()) {
+                ops.add(bestEffort(spec, Protection.RLIMITS, new Op(OpType.RLIMIT, limit.resource(), 0,
+                        List.of(limit.wireValue(limit.soft()), limit.wireValue(limit.hard())), limit.name())));
+            }
+            if (spec.noNewPrivileges()) {
+                ops.add(new Op(OpType.NO_NEW_PRIVS, 0, 0, List.of(), "no_new_privs"));
+            }
+            spec.directory().ifPresent(dir -> ops.add(Op.of(OpType.CHDIR, dir, dir)));
+            spec.seccomp().ifPresent(policy -> ops.add(bestEffort(spec, Protection.SECCOMP,
+                    new Op(OpType.SECCOMP, 0, 0, List.of(filterInHex(policy)), "seccomp filter"))));
+            ops.add(exec(spec));
+            return List.copyOf(ops);
         }
     }
 
     /** The steps of the program's own process: identity, capabilities, rlimits, no_new_privs, directory, seccomp. */
-    private static void addProgram(List<Op> ops, SandboxSpec spec, boolean mayKeepSetgroups) {
+    private static void addProgram(List<Op> ops, SandboxSpec spec, SpecSteps steps, boolean mayKeepSetgroups) {
         spec.user().ifPresent(user -> ops.add(new Op(OpType.IDENTITY, user.uid(), user.gid(),
                 List.of(groupsArgument(spec, mayKeepSetgroups)), user.uid() + ":" + user.gid())));
-        if (spec.has(Namespace.USER) || Credentials.hasCapability(Credentials.CAP_SETPCAP)) {
+        if (spec.has(Namespace.USER) || ThreadCredentials.hasCapability(Credentials.CAP_SETPCAP)) {
             // all five sets, explicitly; a non-root program keeps its capabilities only through the ambient set
-            long keep = Capability.mask(spec.capabilities());
+            long keep = steps.capabilities();
             boolean root = spec.user().map(UserIdentity::isRoot).orElse(spec.has(Namespace.USER)
-                    || Credentials.effectiveUid() == 0);
-            ops.add(new Op(OpType.CAPABILITIES, keep, root ? 0 : keep, List.of(), spec.capabilities().toString()));
+                    || ThreadCredentials.effectiveUid() == 0);
+            ops.add(new Op(OpType.CAPABILITIES, keep, root ? 0 : keep, List.of(), steps.capabilityNames()));
         }
-        for (ResourceLimit limit : spec.rlimits()) {
-            ops.add(bestEffort(spec, Protection.RLIMITS, new Op(OpType.RLIMIT, limit.resource(), 0,
-                    List.of(limit.wireValue(limit.soft()), limit.wireValue(limit.hard())), limit.name())));
-        }
-        if (spec.noNewPrivileges()) {
-            ops.add(new Op(OpType.NO_NEW_PRIVS, 0, 0, List.of(), "no_new_privs"));
-        }
-        spec.directory().ifPresent(dir -> ops.add(Op.of(OpType.CHDIR, dir, dir)));
-        spec.seccomp().ifPresent(policy -> ops.add(bestEffort(spec, Protection.SECCOMP,
-                new Op(OpType.SECCOMP, 0, 0, List.of(compiled(policy)), "seccomp filter"))));
-        ops.add(exec(spec));
+        ops.addAll(steps.programEnd());
     }
 
     /** The step as it is, or marked best-effort if the caller allowed {@code protection} to be skipped. */
@@ -156,8 +205,7 @@ public final class PlanFactory {
     }
 
     /** An id map, written by the helper or, with {@code mapper}, by that setuid program of the host. */
-    private static Op idMap(OpType type, List<IdMapping> mappings, Path mapper) {
-        String text = mapText(mappings);
+    private static Op idMap(OpType type, String text, Path mapper) {
         return mapper == null ? Op.of(type, text, text) : Op.of(type, mapper + " " + text, text, mapper.toString());
     }
 
@@ -172,10 +220,9 @@ public final class PlanFactory {
         return "groups:" + spec.supplementaryGroups().stream().map(String::valueOf).collect(Collectors.joining(","));
     }
 
-    /** The filter in hex, compiled once per policy. */
-    private static String compiled(SeccompPolicy policy) {
-        return COMPILED.computeIfAbsent(policy,
-                p -> HexFormat.of().formatHex(SeccompCompiler.compile(p, Arch.current()).bytes()));
+    /** The filter for this machine, in hex. */
+    private static String filterInHex(SeccompPolicy policy) {
+        return HexFormat.of().formatHex(SeccompCompiler.compile(policy, Arch.current()).bytes());
     }
 
     private static Op toOp(FsStep step) {
@@ -205,10 +252,6 @@ public final class PlanFactory {
             return new Op(OpType.PIVOT_ROOT, 0, 0, List.of(), "/");
         }
         throw new IllegalArgumentException("unknown filesystem step " + step);
-    }
-
-    private static Op mount(String source, String target, String fsType, long flags, String data) {
-        return new Op(OpType.MOUNT, flags, 0, List.of(source, target, fsType, data), target);
     }
 
     private static Op exec(SandboxSpec spec) {

@@ -22,12 +22,10 @@ final class Preflight {
     private Preflight() {
     }
 
-    private static final boolean OVERLAY_SUPPORTED = kernelHasFilesystem("overlay");
-
     static void check(SandboxSpec spec) throws IOException {
         for (Namespace namespace : spec.namespaces()) {
-            Path link = Path.of("/proc/self/ns", namespace.procName());
-            if (!Files.exists(link)) {
+            if (!KernelFeatures.hasNamespace(namespace)) {
+                Path link = KernelFeatures.namespaceLink(namespace);
                 throw failure(spec, "this kernel has no " + namespace.procName() + " namespace (" + link
                         + " is missing)", link.toString());
             }
@@ -38,28 +36,28 @@ final class Preflight {
         if (spec.user().isPresent()) {
             checkIdentity(spec, spec.user().get());
         }
-        if (spec.namespaces().isEmpty() || Credentials.hasCapability(Credentials.CAP_SYS_ADMIN)) {
+        if (spec.namespaces().isEmpty() || ThreadCredentials.hasCapability(Credentials.CAP_SYS_ADMIN)) {
             return;
         }
         if (!spec.has(Namespace.USER)) {
             String names = spec.namespaces().stream().map(Namespace::procName).collect(Collectors.joining(", "));
             throw failure(spec, "creating the namespaces [" + names + "] needs CAP_SYS_ADMIN, which uid "
-                    + Credentials.effectiveUid() + " does not have; add userNamespace() to create them unprivileged"
-                    + " (the caller is then root inside)", "");
+                    + ThreadCredentials.effectiveUid() + " does not have; add userNamespace() to create them"
+                    + " unprivileged (the caller is then root inside)", "");
         }
         requireSysctl(spec, "/proc/sys/user/max_user_namespaces");
         requireSysctl(spec, "/proc/sys/kernel/unprivileged_userns_clone");
         if (IdMapWriters.usesMapper(spec, Credentials.CAP_SETUID)) {
-            requireSubordinate(spec, "uidMapping", spec.uidMappings(), Credentials.effectiveUid(),
+            requireSubordinate(spec, "uidMapping", spec.uidMappings(), ThreadCredentials.effectiveUid(),
                     SubordinateIds.NEWUIDMAP, SubordinateIds.SUBUID);
-        } else if (!Credentials.hasCapability(Credentials.CAP_SETUID)) {
-            requireOwnIdOnly(spec, "uidMapping", spec.uidMappings(), Credentials.effectiveUid());
+        } else if (!ThreadCredentials.hasCapability(Credentials.CAP_SETUID)) {
+            requireOwnIdOnly(spec, "uidMapping", spec.uidMappings(), ThreadCredentials.effectiveUid());
         }
         if (IdMapWriters.usesMapper(spec, Credentials.CAP_SETGID)) {
-            requireSubordinate(spec, "gidMapping", spec.gidMappings(), Credentials.effectiveGid(),
+            requireSubordinate(spec, "gidMapping", spec.gidMappings(), ThreadCredentials.effectiveGid(),
                     SubordinateIds.NEWGIDMAP, SubordinateIds.SUBGID);
-        } else if (!Credentials.hasCapability(Credentials.CAP_SETGID)) {
-            requireOwnIdOnly(spec, "gidMapping", spec.gidMappings(), Credentials.effectiveGid());
+        } else if (!ThreadCredentials.hasCapability(Credentials.CAP_SETGID)) {
+            requireOwnIdOnly(spec, "gidMapping", spec.gidMappings(), ThreadCredentials.effectiveGid());
         }
     }
 
@@ -108,8 +106,9 @@ final class Preflight {
                 throw failure(spec, "user " + user.uid() + ":" + user.gid() + " is not mapped in the user namespace"
                         + " (uid map " + spec.uidMappings() + ", gid map " + spec.gidMappings() + ")", "");
             }
-        } else if ((user.uid() != Credentials.effectiveUid() || user.gid() != Credentials.effectiveGid())
-                && !Credentials.hasCapability(Credentials.CAP_SETUID)) {
+        } else if ((user.uid() != ThreadCredentials.effectiveUid()
+                || user.gid() != ThreadCredentials.effectiveGid())
+                && !ThreadCredentials.hasCapability(Credentials.CAP_SETUID)) {
             throw failure(spec, "switching to user " + user.uid() + ":" + user.gid() + " needs CAP_SETUID and"
                     + " CAP_SETGID; add userNamespace() to run as that user inside one", "");
         }
@@ -123,7 +122,7 @@ final class Preflight {
         if (filesystem.mode() != RootMode.OVERLAY) {
             return;
         }
-        if (!OVERLAY_SUPPORTED) {
+        if (!KernelFeatures.hasFilesystem("overlay")) {
             throw failure(spec, "this kernel has no overlayfs (not in /proc/filesystems): ask for a copied root"
                     + " instead (FilesystemSpec.builder().copiedRoot())", "");
         }
@@ -150,15 +149,6 @@ final class Preflight {
         if (mappings.size() != 1 || mappings.get(0).count() != 1 || mappings.get(0).outsideId() != ownId) {
             throw failure(spec, field + " " + mappings + ": without CAP_SETUID/CAP_SETGID a user namespace can map"
                     + " only the caller's own id " + ownId + " (one id); mapping more needs privileges", "");
-        }
-    }
-
-    private static boolean kernelHasFilesystem(String name) {
-        try {
-            return Files.readAllLines(Path.of("/proc/filesystems")).stream()
-                    .anyMatch(line -> line.endsWith("\t" + name));
-        } catch (IOException e) {
-            return false;
         }
     }
 

@@ -93,6 +93,31 @@ class PlanFactoryTest {
     }
 
     @Test
+    void aSpecStartedAgainGetsTheSamePlanWhileWhatTheStartDecidesStillChanges() {
+        SandboxSpec spec = Sandbox.builder().userNamespace().namespace(Namespace.MOUNT).utsNamespace("box")
+                .environment("A", "1")
+                .command("/bin/true").build();
+        List<FsStep> root = List.of(new FsStep.MountRoot("/", "/staging-1", "", 0x5000, ""), new FsStep.PivotRoot());
+        Plan first = PlanFactory.forSpec(spec, false, root, List.of());
+        assertThat(PlanFactory.forSpec(spec, false, root, List.of())).isEqualTo(first);
+
+        Plan keepingSetgroups = PlanFactory.forSpec(spec, true, root, List.of());
+        assertThat(keepingSetgroups.ops()).extracting(Op::type).doesNotContain(OpType.SETGROUPS);
+        assertThat(first.ops()).extracting(Op::type).contains(OpType.SETGROUPS);
+        Plan otherRoot = PlanFactory.forSpec(spec, false,
+                List.of(new FsStep.MountRoot("/", "/staging-2", "", 0x5000, ""), new FsStep.PivotRoot()),
+                List.of(java.nio.file.Path.of("/sys/fs/cgroup/pids/g/cgroup.procs")));
+        assertThat(otherRoot.ops()).filteredOn(op -> op.type() == OpType.ROOT).singleElement()
+                .satisfies(op -> assertThat(op.strings()).contains("/staging-2"));
+        assertThat(otherRoot.ops()).extracting(Op::type).contains(OpType.JOIN_CGROUP);
+
+        SandboxSpec derived = spec.toBuilder().environment("A", "2").utsNamespace("other").build();
+        Plan derivedPlan = PlanFactory.forSpec(derived, false, root, List.of());
+        assertThat(derivedPlan.ops()).filteredOn(op -> op.type() == OpType.EXEC).singleElement()
+                .satisfies(exec -> assertThat(exec.strings()).contains("A=2").doesNotContain("A=1"));
+        assertThat(derivedPlan.ops()).filteredOn(op -> op.type() == OpType.HOSTNAME).singleElement()
+                .satisfies(hostname -> assertThat(hostname.strings()).containsExactly("other"));
+    }
     void aPlanMustStartWithCloneAndEndWithExec() {
         assertThatThrownBy(() -> new Plan(List.of(Op.of(OpType.HOSTNAME, "x", "x"))))
                 .isInstanceOf(IllegalArgumentException.class);

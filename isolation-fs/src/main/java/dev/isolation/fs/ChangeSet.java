@@ -37,6 +37,9 @@ import java.util.Set;
  * counts, except a {@code user.overlay.opaque} that the lowers' directory at the same path carries too.
  */
 public final class ChangeSet {
+    /** No change at all: what an empty upper directory holds. */
+    static final ChangeSet NONE = new ChangeSet(List.of());
+
     private final List<Change> changes;
 
     private ChangeSet(List<Change> changes) {

@@ -26,6 +26,7 @@ public final class FilesystemSpec {
     private final boolean standardMounts;
     private final ChangesPolicy changes;
     private final boolean protectKernelFiles;
+    private final List<MountSpec> effectiveMounts;
 
     private FilesystemSpec(Builder builder, RootMode mode, boolean readOnly) {
         this.root = builder.root;
@@ -37,6 +38,7 @@ public final class FilesystemSpec {
         this.standardMounts = builder.standardMounts;
         this.changes = builder.changes;
         this.protectKernelFiles = builder.protectKernelFiles;
+        this.effectiveMounts = effectiveMounts(mounts, standardMounts);
     }
 
     public static Builder builder() {
@@ -72,6 +74,10 @@ public final class FilesystemSpec {
 
     /** All mounts in the order they are applied: the standard ones the caller did not replace, then the caller's. */
     public List<MountSpec> effectiveMounts() {
+        return effectiveMounts;
+    }
+
+    private static List<MountSpec> effectiveMounts(List<MountSpec> mounts, boolean standardMounts) {
         List<MountSpec> all = new ArrayList<>();
         if (standardMounts) {
             for (MountSpec standard : List.of(new MountSpec.Proc("/proc"), new MountSpec.Devices("/dev"),

@@ -29,7 +29,7 @@ public final class SandboxFilesystem {
     /** Creates the sandbox's directory under {@code parent} (a copy of the root too, for a copied root). */
     public static SandboxFilesystem prepare(FilesystemSpec spec, Path parent, MountCompiler.Namespaces namespaces)
             throws IOException {
-        SandboxDirectory directory = SandboxDirectory.create(parent);
+        SandboxDirectory directory = SandboxDirectory.create(parent, spec.mode());
         List<VolumeStore.Lease> leases = new ArrayList<>();
         try {
             for (MountSpec mount : spec.mounts()) {
@@ -44,7 +44,7 @@ public final class SandboxFilesystem {
             return new SandboxFilesystem(spec, directory, MountCompiler.compile(spec, directory, namespaces), leases);
         } catch (IOException | RuntimeException e) {
             release(leases);
-            FileTrees.deleteRecursively(directory.path());
+            removeDirectory(directory, spec.mode());
             throw e;
         }
     }
@@ -69,9 +69,17 @@ public final class SandboxFilesystem {
         return Optional.of(ChangeSet.of(directory.upper(), spec.root().lowersTopFirst()));
     }
 
-    /** After the sandbox ended: lists the changes, applies the {@link ChangesPolicy}, removes the private directory. */
+    /**
+     * After the sandbox ended: lists the changes, applies the {@link ChangesPolicy}, removes the private directory.
+     * When the changes are discarded, an empty upper directory (the sandbox wrote nothing) is just removed: there is
+     * nothing to list.
+     */
     public Result finish() throws IOException {
         try {
+            if (spec.mode() == RootMode.OVERLAY && spec.changes() instanceof ChangesPolicy.Discard
+                    && removeUpperIfEmpty()) {
+                return new Result(Optional.of(ChangeSet.NONE), Optional.empty(), Optional.empty());
+            }
             Optional<ChangeSet> changes = changes();
             ChangesPolicy policy = spec.changes();
             Optional<Path> kept = Optional.empty();
@@ -94,7 +102,24 @@ public final class SandboxFilesystem {
         try {
             release(leases);
         } finally {
+            removeDirectory(directory, spec.mode());
+        }
+    }
+
+    /** Removes the directory, entry by entry when only its own empty ones are left (the usual case), else as a tree. */
+    private static void removeDirectory(SandboxDirectory directory, RootMode mode) throws IOException {
+        if (!directory.removeIfEmpty(mode)) {
             FileTrees.deleteRecursively(directory.path());
+        }
+    }
+
+    /** Removes the upper directory if the sandbox left it empty: one rmdir(2), which refuses anything else. */
+    private boolean removeUpperIfEmpty() {
+        try {
+            Files.delete(directory.upper());
+            return true;
+        } catch (IOException notEmptyOrNotRemovable) {
+            return false;
         }
     }
 

@@ -1,0 +1,29 @@
+package dev.isolation.launch;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.isolation.Namespace;
+import java.nio.file.Files;
+import org.junit.jupiter.api.Test;
+
+/** The kernel's namespace types and filesystems, as /proc lists them, found again from the JVM's memory. */
+class KernelFeaturesTest {
+
+    @Test
+    void namespacesAreThoseWithALinkInProc() {
+        for (Namespace namespace : Namespace.values()) {
+            boolean linked = Files.exists(KernelFeatures.namespaceLink(namespace));
+            assertThat(KernelFeatures.hasNamespace(namespace)).as(namespace.procName()).isEqualTo(linked);
+            assertThat(KernelFeatures.hasNamespace(namespace)).as("%s again", namespace.procName()).isEqualTo(linked);
+        }
+    }
+
+    @Test
+    void filesystemsAreThoseProcListsAndAMissingOneIsLookedUpAgain() {
+        assertThat(KernelFeatures.hasFilesystem("proc")).isTrue();
+        assertThat(KernelFeatures.hasFilesystem("proc")).isTrue();
+        assertThat(KernelFeatures.hasFilesystem("no-such-filesystem")).isFalse();
+        assertThat(KernelFeatures.hasFilesystem("no-such-filesystem")).isFalse();
+        assertThat(KernelFeatures.hasFilesystem("pro")).as("a whole name only").isFalse();
+    }
+}
