@@ -88,7 +88,7 @@ class MountCompilerTest {
                 .bindReadOnly(file, "/etc/hostname-for-the-test-only").build();
         assertThat(MountCompiler.compile(spec, new SandboxDirectory(temp), ROOTLESS).get(0))
                 .as("/tmp/new is created in the sandbox's /tmp, the file inside the bind at /etc")
-                .isEqualTo(new MountRoot("/", temp.resolve("root").toString(), "", MountFlags.BIND | MountFlags.REC, ""));
+                .isEqualTo(new MountRoot("/", new SandboxDirectory(temp).staging().toString(), "", MountFlags.BIND | MountFlags.REC, ""));
         FilesystemSpec fileOntoDirectory = FilesystemSpec.builder().bindReadOnly(file, "/etc").build();
         assertThat(((MountRoot) MountCompiler.compile(fileOntoDirectory, new SandboxDirectory(temp), ROOTLESS).get(0))
                 .fsType()).as("a file bound where the host has a directory: the tmpfs root").isEqualTo("tmpfs");
