@@ -316,6 +316,35 @@ class V1CgroupsTest {
     }
 
     @Test
+    void removeTakesTheChildGroupsAProgramMadeAndKillsWhatIsInThem() throws Exception {
+        Cgroup group = create(ResourceLimits.builder().memoryMax(64 * MIB).build());
+        Process process = startBlocked("exec sleep 1000");
+        for (Path dir : group.directories()) {
+            Path child = Files.createDirectory(dir.resolve("child"));
+            Files.writeString(child.resolve("cgroup.procs"), Long.toString(process.pid()));
+        }
+        release(process);
+
+        group.remove();
+
+        assertThat(group.directories()).noneMatch(Files::exists);
+        assertThat(process.waitFor(5, TimeUnit.SECONDS)).isTrue();
+    }
+
+    @Test
+    void anEmptyGroupIsRemovedAtOnceAndAgainIsANoOp() throws Exception {
+        Cgroup group = create(ResourceLimits.builder().memoryMax(64 * MIB).pidsMax(8).cpus(1).build());
+        Process process = startIn(group, "exit 0");
+        assertThat(process.waitFor(5, TimeUnit.SECONDS)).isTrue();
+        await("empty", Duration.ofSeconds(5), () -> processesOf(group).isEmpty());
+
+        group.remove();
+
+        assertThat(group.directories()).noneMatch(Files::exists);
+        group.remove();
+    }
+
+    @Test
     void everyLimitIsWrittenToItsFile() throws Exception {
         String device;
         try (var devices = Files.list(Path.of("/sys/dev/block"))) {
