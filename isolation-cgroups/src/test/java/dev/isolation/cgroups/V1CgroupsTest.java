@@ -345,6 +345,20 @@ class V1CgroupsTest {
     }
 
     @Test
+    void aHierarchyUnmountedSinceTheManagerWasMadeFailsTheCreateAndLeavesNothing() throws IOException {
+        Path plain = Files.createDirectory(tmp.resolve("freezer-mount-point"));
+        CgroupsV1 stale = CgroupsV1.under(java.util.Map.of("freezer", plain));
+        assertThatThrownBy(() -> stale.create(ResourceLimits.none()))
+                .isInstanceOf(IOException.class)
+                .hasMessageStartingWith("the freezer hierarchy is no longer mounted at " + plain + ": the directory "
+                        + plain + "/isolation-")
+                .hasMessageEndingWith(" has no cgroup.procs, so it is not a cgroup");
+        try (var left = Files.list(plain)) {
+            assertThat(left).isEmpty();
+        }
+    }
+
+    @Test
     void everyLimitIsWrittenToItsFile() throws Exception {
         String device;
         try (var devices = Files.list(Path.of("/sys/dev/block"))) {
