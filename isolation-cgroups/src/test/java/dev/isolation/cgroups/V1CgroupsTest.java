@@ -359,6 +359,24 @@ class V1CgroupsTest {
     }
 
     @Test
+    void theRemoverRemovesInTheBackgroundAndFlushWaitsForIt() throws Exception {
+        Cgroup first = create(ResourceLimits.builder().memoryMax(64 * MIB).build());
+        Cgroup second = create(ResourceLimits.none());
+        Process left = startIn(second, "exec sleep 1000");
+        try (CgroupRemover remover = new CgroupRemover("test-remover")) {
+            var firstRemoved = remover.submit(first);
+            var secondRemoved = remover.submit(second);
+            assertThat(remover.flush(Duration.ofSeconds(30))).isTrue();
+            assertThat(firstRemoved).isCompleted();
+            assertThat(secondRemoved).isCompleted();
+            assertThat(remover.pending()).isZero();
+        }
+        assertThat(first.directories()).noneMatch(Files::exists);
+        assertThat(second.directories()).noneMatch(Files::exists);
+        assertThat(left.waitFor(5, TimeUnit.SECONDS)).as("what was left in it is killed").isTrue();
+    }
+
+    @Test
     void everyLimitIsWrittenToItsFile() throws Exception {
         String device;
         try (var devices = Files.list(Path.of("/sys/dev/block"))) {
