@@ -25,6 +25,7 @@ final class V1Group implements Cgroup {
     static final Duration KILL_PATIENCE = Duration.ofSeconds(5);
     static final Duration REMOVE_PATIENCE = Duration.ofSeconds(2);
     static final String PROCS = "cgroup.procs";
+    static final String TASKS = "tasks";
 
     private final String name;
     /** Controller to directory, in {@link CgroupsV1#CONTROLLERS} order. */
@@ -55,9 +56,19 @@ final class V1Group implements Cgroup {
 
     @Override
     public List<Path> procsFiles() {
+        return fileInEachDirectory(PROCS);
+    }
+
+    /** Each hierarchy's tasks file, cpuset first: "0" written there moves the writing thread alone. */
+    @Override
+    public List<Path> selfJoinFiles() {
+        return fileInEachDirectory(TASKS);
+    }
+
+    private List<Path> fileInEachDirectory(String name) {
         List<Path> files = new ArrayList<>();
         for (Path dir : directories) {
-            files.add(dir.resolve(PROCS));
+            files.add(dir.resolve(name));
         }
         return files;
     }

@@ -46,6 +46,12 @@ final class V2Group implements Cgroup {
         return List.of(directory.resolve(PROCS));
     }
 
+    /** None: on v2 a thread cannot move on its own out of its domain group (use CLONE_INTO_CGROUP instead). */
+    @Override
+    public List<Path> selfJoinFiles() {
+        return List.of();
+    }
+
     @Override
     public void addProcess(long pid) throws IOException {
         Path procs = directory.resolve(PROCS);

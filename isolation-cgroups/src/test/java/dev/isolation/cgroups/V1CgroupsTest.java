@@ -184,6 +184,26 @@ class V1CgroupsTest {
     }
 
     @Test
+    void aProcessWritingZeroToTheSelfJoinFilesMovesItselfIntoEveryHierarchy() throws Exception {
+        Cgroup group = create(ResourceLimits.builder().memoryMax(64 * MIB).pidsMax(8).cpus(1).build());
+        assertThat(group.selfJoinFiles()).hasSize(group.directories().size())
+                .allMatch(file -> file.getFileName().toString().equals("tasks"));
+        StringBuilder moves = new StringBuilder();
+        for (Path tasks : group.selfJoinFiles()) {
+            moves.append("echo 0 > ").append(tasks).append(" && ");
+        }
+        // the shell (single-threaded) moves itself, then becomes sleep: its children would be born inside
+        Process process = startBlocked(moves + "exec sleep 1000");
+        release(process);
+        await("in the group", Duration.ofSeconds(5), () -> processesOf(group).contains(process.pid()));
+        String membership = Files.readString(Path.of("/proc", Long.toString(process.pid()), "cgroup"));
+        for (String controller : List.of("memory", "cpu", "cpuacct", "pids", "freezer")) {
+            assertThat(membership).containsPattern("(?m)^[0-9]+:([a-z,]*,)?" + controller + "(,[a-z,]*)?:.*/"
+                    + group.name() + "$");
+        }
+    }
+
+    @Test
     void allocatingBeyondTheLimitIsOomKilledAndCounted() throws Exception {
         Cgroup group = create(ResourceLimits.builder().memoryMax(64 * MIB).build());
         // dd allocates its 100 MiB block and fills it: beyond the 64 MiB limit (this host has no swap).
