@@ -293,9 +293,11 @@ class V1CgroupsTest {
     void killAllReachesADoubleForkedProcessInItsOwnSession() throws Exception {
         Cgroup group = create(ResourceLimits.none());
         Process shell = startIn(group, "(setsid sleep 1000 &); sleep 1000");
-        // sh, its sleep, and the setsid sleep in a session of its own whose parent has exited
-        await("a second session", Duration.ofSeconds(5),
-                () -> processesOf(group).stream().map(V1CgroupsTest::session).distinct().count() >= 2);
+        // sh, its sleep, and the setsid sleep in a session of its own whose parent has exited (the second session
+        // can be there before sh has forked its own sleep: wait for both)
+        await("a second session and three processes", Duration.ofSeconds(5),
+                () -> processesOf(group).size() >= 3
+                        && processesOf(group).stream().map(V1CgroupsTest::session).distinct().count() >= 2);
         List<Long> pids = group.processes();
         assertThat(pids).hasSizeGreaterThanOrEqualTo(3);
 
