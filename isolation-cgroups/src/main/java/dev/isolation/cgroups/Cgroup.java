@@ -3,6 +3,7 @@ package dev.isolation.cgroups;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * One control group, with its limits applied: on v2 one directory, on v1 one directory in each hierarchy used.
@@ -32,6 +33,15 @@ public interface Cgroup extends AutoCloseable {
      */
     default List<Path> selfJoinFiles() {
         return List.of();
+    }
+
+    /**
+     * v2: the group's directory, whose descriptor clone3 takes with CLONE_INTO_CGROUP (Linux 5.7+) to start a
+     * child inside the group, skipping the wait {@link #selfJoinFiles()} describes; empty on v1, which has no such
+     * flag.
+     */
+    default Optional<Path> cloneIntoDirectory() {
+        return Optional.empty();
     }
 
     /** Moves a process into the group (in every hierarchy). */

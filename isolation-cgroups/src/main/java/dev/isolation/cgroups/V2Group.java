@@ -53,6 +53,11 @@ final class V2Group implements Cgroup {
     }
 
     @Override
+    public Optional<Path> cloneIntoDirectory() {
+        return Optional.of(directory);
+    }
+
+    @Override
     public void addProcess(long pid) throws IOException {
         Path procs = directory.resolve(PROCS);
         try {

@@ -188,6 +188,7 @@ class V1CgroupsTest {
         Cgroup group = create(ResourceLimits.builder().memoryMax(64 * MIB).pidsMax(8).cpus(1).build());
         assertThat(group.selfJoinFiles()).hasSize(group.directories().size())
                 .allMatch(file -> file.getFileName().toString().equals("tasks"));
+        assertThat(group.cloneIntoDirectory()).as("v1 has no CLONE_INTO_CGROUP").isEmpty();
         StringBuilder moves = new StringBuilder();
         for (Path tasks : group.selfJoinFiles()) {
             moves.append("echo 0 > ").append(tasks).append(" && ");

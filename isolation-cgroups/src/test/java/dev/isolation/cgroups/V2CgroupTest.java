@@ -240,6 +240,8 @@ class V2CgroupTest {
     @Test
     void anEmptyGroupIsRemovedAtOnce() throws Exception {
         Cgroup group = manager.create(ResourceLimits.builder().memoryMax(64 * MIB).pidsMax(16).build());
+        assertThat(group.selfJoinFiles()).as("a thread cannot move alone between v2 domain groups").isEmpty();
+        assertThat(group.cloneIntoDirectory()).contains(group.directories().get(0));
         Process done = startIn(group, "exit 0");
         assertThat(done.waitFor(PATIENCE.toSeconds(), TimeUnit.SECONDS)).isTrue();
         await("the group to be empty", () -> !((V2Group) group).isPopulated());
