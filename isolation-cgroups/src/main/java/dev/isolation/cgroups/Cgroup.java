@@ -3,6 +3,7 @@ package dev.isolation.cgroups;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * One control group, with its limits applied: on v2 one directory, on v1 one directory in each hierarchy used.
@@ -18,6 +19,30 @@ public interface Cgroup extends AutoCloseable {
 
     /** The files a launcher writes a pid into to put that process in this group before it runs anything. */
     List<Path> procsFiles();
+
+    /**
+     * The files through which a single-threaded process that is about to join this group moves itself in, by
+     * writing "0" (itself) to each, in this order; empty where a thread cannot move on its own.
+     *
+     * <p>Why: a pid written to a cgroup.procs file makes the kernel take a global lock (cgroup_threadgroup_rwsem)
+     * whose first writer after a pause waits for an RCU grace period (about 5 ms on this project's machine, paid by
+     * every start that is not right behind another). A thread moving itself skips that lock. On v1 these are the
+     * hierarchies' tasks files. On v2 a thread cannot leave its domain group alone, so this is empty: there, clone3
+     * with CLONE_INTO_CGROUP and the group's directory (Linux 5.7+) skips the lock the same way, and
+     * {@link #procsFiles()} is the fallback.
+     */
+    default List<Path> selfJoinFiles() {
+        return List.of();
+    }
+
+    /**
+     * v2: the group's directory, whose descriptor clone3 takes with CLONE_INTO_CGROUP (Linux 5.7+) to start a
+     * child inside the group, skipping the wait {@link #selfJoinFiles()} describes; empty on v1, which has no such
+     * flag.
+     */
+    default Optional<Path> cloneIntoDirectory() {
+        return Optional.empty();
+    }
 
     /** Moves a process into the group (in every hierarchy). */
     void addProcess(long pid) throws IOException;

@@ -12,15 +12,13 @@ public interface CgroupManager {
     /**
      * The manager for this host: v2 when the unified hierarchy has controllers (pure v2), else v1 (legacy or
      * hybrid). Fails, naming what is missing, when no usable hierarchy is mounted.
+     *
+     * <p>What it detects is reused by every {@link #create}: each create only rereads /proc/self/cgroup, and
+     * detects again when that changed (this process was moved) or when a create fails on a topology that changed
+     * since (a hierarchy unmounted or mounted elsewhere), then tries once more.
      */
     static CgroupManager detect() throws IOException {
-        CgroupTopology topology = CgroupTopology.detect();
-        return switch (topology.mode()) {
-            case UNIFIED -> CgroupsV2.forThisProcess(topology);
-            case LEGACY, HYBRID -> CgroupsV1.forThisProcess(topology);
-            case NONE -> throw new IOException("no cgroup hierarchy is mounted (/proc/self/mountinfo has neither"
-                    + " cgroup2 nor cgroup): resource limits and metering need one");
-        };
+        return RevalidatingCgroupManager.forThisProcess();
     }
 
     CgroupMode mode();

@@ -16,7 +16,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
-import java.util.StringJoiner;
 import java.util.TreeMap;
 
 /**
@@ -117,7 +116,6 @@ public final class CgroupsV1 implements CgroupManager {
     public Cgroup create(ResourceLimits limits) throws IOException {
         Objects.requireNonNull(limits, "limits");
         List<String> used = hierarchiesFor(limits);
-        checkWritable(used);
         String name = JvmLabel.next();
         Map<String, Path> created = new LinkedHashMap<>();
         try {
@@ -125,12 +123,16 @@ public final class CgroupsV1 implements CgroupManager {
             for (String controller : used) {
                 Path parent = parents.get(controller);
                 Path dir = groupOfParent.get(parent);
-                if (dir == null) {
+                boolean made = dir == null;
+                if (made) {
                     dir = parent.resolve(name);
                     makeDirectory(controller, dir);
                     groupOfParent.put(parent, dir);
                 }
                 created.put(controller, dir);
+                if (made) {
+                    requireGroupDirectory(controller, dir);
+                }
             }
             if (created.containsKey("cpuset")) {
                 V1Cpuset.apply(created.get("cpuset"), parents.get("cpuset"), limits);
@@ -188,23 +190,6 @@ public final class CgroupsV1 implements CgroupManager {
         }
     }
 
-    private void checkWritable(List<String> used) throws IOException {
-        Map<Path, StringJoiner> controllersOfParent = new LinkedHashMap<>();
-        for (String controller : used) {
-            controllersOfParent.computeIfAbsent(parents.get(controller), p -> new StringJoiner(",")).add(controller);
-        }
-        for (Map.Entry<Path, StringJoiner> entry : controllersOfParent.entrySet()) {
-            Path parent = entry.getKey();
-            if (!Files.isDirectory(parent)) {
-                throw new IOException("cgroup v1 parent group " + parent + " (" + entry.getValue()
-                        + ") does not exist");
-            }
-            if (!Files.isWritable(parent)) {
-                throw notWritable(parent, entry.getValue().toString(), null);
-            }
-        }
-    }
-
     private static IOException notWritable(Path parent, String controllers, IOException cause) {
         return new IOException("cgroup v1 hierarchy " + parent + " (" + controllers + ") is not writable by uid "
                 + currentUid() + "; cgroup v1 has no delegation: run as root, or use a cgroup v2 host with a"
@@ -219,15 +204,34 @@ public final class CgroupsV1 implements CgroupManager {
         }
     }
 
+    /**
+     * mkdir of the group's directory in one hierarchy; the parent is not checked beforehand (that would cost every
+     * start a stat per hierarchy): the kernel's refusal is turned into the reason instead.
+     */
     private static void makeDirectory(String controller, Path dir) throws IOException {
         try {
             Files.createDirectory(dir);
         } catch (AccessDeniedException e) {
             throw notWritable(dir.getParent(), controller, e);
+        } catch (NoSuchFileException e) {
+            throw new IOException("cannot create the group directory " + dir + ": the cgroup v1 parent group "
+                    + dir.getParent() + " (" + controller + ") does not exist", e);
         } catch (FileAlreadyExistsException e) {
             throw new IOException("cannot create the group directory " + dir + ": it exists already", e);
         } catch (IOException e) {
             throw new IOException("cannot create the group directory " + dir + ": " + ControlFiles.reason(e), e);
+        }
+    }
+
+    /**
+     * Checks that the kernel made {@code dir} a group, with its cgroup.procs: a directory without one was made on
+     * whatever is left where the hierarchy was mounted (it has been unmounted since this manager was made), and
+     * the first limit written or process added there would fail less clearly.
+     */
+    private static void requireGroupDirectory(String controller, Path dir) throws IOException {
+        if (!Files.exists(dir.resolve(V1Group.PROCS), LinkOption.NOFOLLOW_LINKS)) {
+            throw new IOException("the " + controller + " hierarchy is no longer mounted at " + dir.getParent()
+                    + ": the directory " + dir + " made there has no " + V1Group.PROCS + ", so it is not a cgroup");
         }
     }
 

@@ -1,13 +1,15 @@
 package dev.isolation.cgroups;
 
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.InterruptedIOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.AccessDeniedException;
+import java.nio.file.DirectoryStream;
 import java.nio.file.FileSystemException;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.NotDirectoryException;
 import java.nio.file.Path;
@@ -28,6 +30,12 @@ import java.util.OptionalLong;
  */
 final class ControlFiles {
     private static final String PROCS = "cgroup.procs";
+    /** Holds any single-value or flat keyed control file; longer ones (a big cgroup.procs) are read in pieces. */
+    private static final int READ_BUFFER_BYTES = 4096;
+    private static final ThreadLocal<ByteBuffer> READ_BUFFER =
+            ThreadLocal.withInitial(() -> ByteBuffer.allocateDirect(READ_BUFFER_BYTES));
+    /** A directory's link count when it has no subdirectory (kernfs, like ext4 and tmpfs, counts "." and ".."). */
+    private static final int LINKS_WITHOUT_SUBDIRECTORIES = 2;
 
     private ControlFiles() {
     }
@@ -53,8 +61,7 @@ final class ControlFiles {
     /** The whole text of {@code file}. */
     static String read(Path file) throws IOException {
         try {
-            // Not Files.readString: a control file reports size 0, and readAllBytes reads to EOF anyway.
-            return new String(Files.readAllBytes(file), StandardCharsets.UTF_8);
+            return readText(file);
         } catch (IOException e) {
             throw new IOException("cannot read " + file + ": " + reason(e), e);
         }
@@ -63,12 +70,50 @@ final class ControlFiles {
     /** The text of {@code file}, or empty when it does not exist (a file this kernel or group lacks). */
     static Optional<String> readIfExists(Path file) throws IOException {
         try {
-            return Optional.of(new String(Files.readAllBytes(file), StandardCharsets.UTF_8));
+            return Optional.of(readText(file));
         } catch (NoSuchFileException e) {
             return Optional.empty();
         } catch (IOException e) {
             throw new IOException("cannot read " + file + ": " + reason(e), e);
         }
+    }
+
+    /**
+     * open, read to EOF into this thread's buffer, close: a control file reports size 0, so an fstat would tell
+     * nothing, and a reused direct buffer spares the JDK's copy through a temporary one.
+     */
+    private static String readText(Path file) throws IOException {
+        ByteBuffer buffer = READ_BUFFER.get();
+        buffer.clear();
+        ByteArrayOutputStream longText = null;
+        try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
+            while (true) {
+                if (!buffer.hasRemaining()) {
+                    longText = moveInto(longText, buffer);
+                }
+                if (channel.read(buffer) < 0) {
+                    break;
+                }
+            }
+        }
+        if (longText == null) {
+            buffer.flip();
+            byte[] bytes = new byte[buffer.remaining()];
+            buffer.get(bytes);
+            return new String(bytes, StandardCharsets.UTF_8);
+        }
+        return moveInto(longText, buffer).toString(StandardCharsets.UTF_8);
+    }
+
+    /** Appends what {@code buffer} holds to {@code text} (a new stream when null) and empties the buffer. */
+    private static ByteArrayOutputStream moveInto(ByteArrayOutputStream text, ByteBuffer buffer) {
+        buffer.flip();
+        byte[] bytes = new byte[buffer.remaining()];
+        buffer.get(bytes);
+        buffer.clear();
+        ByteArrayOutputStream out = text != null ? text : new ByteArrayOutputStream(2 * bytes.length);
+        out.writeBytes(bytes);
+        return out;
     }
 
     /** The number {@code file} holds, or empty when it does not exist. */
@@ -117,13 +162,28 @@ final class ControlFiles {
     }
 
     /**
+     * One {@code rmdir(2)} of the cgroup directory {@code dir}: true when it is removed or did not exist, false when
+     * the kernel refuses (processes or child groups in it, or any other reason, which {@link #removeDirectory}
+     * then reports). The kernel removes an empty group at once, so this is the whole removal in the common case.
+     */
+    static boolean removeIfEmpty(Path dir) {
+        try {
+            Files.delete(dir);
+            return true;
+        } catch (NoSuchFileException e) {
+            return true;
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    /**
      * Removes the (empty) cgroup directory {@code dir} with {@code rmdir(2)}, never its files: retries while the
      * kernel refuses (EBUSY while the last processes exit), for at most {@code patience}. A directory that does
      * not exist counts as removed.
      */
     static void removeDirectory(Path dir, Duration patience) throws IOException {
-        long deadline = System.nanoTime() + patience.toNanos();
-        long pauseMillis = 1;
+        Backoff backoff = Backoff.within(patience, Duration.ofMillis(50));
         while (true) {
             try {
                 Files.delete(dir);
@@ -135,14 +195,42 @@ final class ControlFiles {
             } catch (FileSystemException e) {
                 // EBUSY (processes still exiting) or ENOTEMPTY (a child group): compared by errno class, not text,
                 // so that a localised strerror does not matter.
-                if (System.nanoTime() - deadline > 0) {
+                if (backoff.expired()) {
                     throw new IOException("cannot remove the group directory " + dir + " after "
                             + patience.toMillis() + " ms: " + reason(e), e);
                 }
-                sleep(pauseMillis);
-                pauseMillis = Math.min(pauseMillis * 2, 50);
+                backoff.pause();
             }
         }
+    }
+
+    /**
+     * The group directories directly below {@code dir} (groups a sandboxed program made); empty when {@code dir}
+     * does not exist. A directory's link count tells whether it has any subdirectory, so the usual group, which
+     * has none, costs one stat instead of a stat of each of its dozens of control files.
+     */
+    static Optional<List<Path>> childGroups(Path dir) throws IOException {
+        Object links;
+        try {
+            links = Files.getAttribute(dir, "unix:nlink", LinkOption.NOFOLLOW_LINKS);
+        } catch (NoSuchFileException e) {
+            return Optional.empty();
+        } catch (IOException e) {
+            throw new IOException("cannot stat the group directory " + dir + ": " + reason(e), e);
+        }
+        if (links instanceof Integer count && count == LINKS_WITHOUT_SUBDIRECTORIES) {
+            return Optional.of(List.of());
+        }
+        List<Path> children = new ArrayList<>();
+        try (DirectoryStream<Path> entries = Files.newDirectoryStream(dir,
+                entry -> Files.isDirectory(entry, LinkOption.NOFOLLOW_LINKS))) {
+            entries.forEach(children::add);
+        } catch (NoSuchFileException e) {
+            return Optional.empty();
+        } catch (IOException e) {
+            throw new IOException("cannot list the group directory " + dir + ": " + reason(e), e);
+        }
+        return Optional.of(children);
     }
 
     /** The kernel's reason for a failed file operation, without the path the JDK repeats in its messages. */
@@ -157,16 +245,5 @@ final class ControlFiles {
             return ((FileSystemException) e).getReason();
         }
         return e.getMessage() != null ? e.getMessage() : e.getClass().getSimpleName();
-    }
-
-    static void sleep(long millis) throws IOException {
-        try {
-            Thread.sleep(millis);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            InterruptedIOException interrupted = new InterruptedIOException("interrupted while waiting for the kernel");
-            interrupted.initCause(e);
-            throw interrupted;
-        }
     }
 }

@@ -21,16 +21,14 @@ final class V1Freezer {
     static void freeze(Path dir, Duration patience) throws IOException {
         Path file = dir.resolve(STATE);
         V1Files.write("freeze", file, FROZEN);
-        long deadline = System.nanoTime() + patience.toNanos();
-        long pauseMillis = 1;
+        Backoff backoff = Backoff.within(patience, Duration.ofMillis(20));
         String state = state(dir);
         while (!state.equals(FROZEN)) {
-            if (System.nanoTime() - deadline > 0) {
+            if (backoff.expired()) {
                 throw new IOException("freeze: " + file + " still reads " + state + " after " + patience.toMillis()
                         + " ms (a task sleeps uninterruptibly, e.g. on a hung NFS or FUSE request)");
             }
-            ControlFiles.sleep(pauseMillis);
-            pauseMillis = Math.min(pauseMillis * 2, 20);
+            backoff.pause();
             state = state(dir);
         }
     }

@@ -1,10 +1,7 @@
 package dev.isolation.cgroups;
 
 import java.io.IOException;
-import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
-import java.nio.file.LinkOption;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -28,6 +25,7 @@ final class V1Group implements Cgroup {
     static final Duration KILL_PATIENCE = Duration.ofSeconds(5);
     static final Duration REMOVE_PATIENCE = Duration.ofSeconds(2);
     static final String PROCS = "cgroup.procs";
+    static final String TASKS = "tasks";
 
     private final String name;
     /** Controller to directory, in {@link CgroupsV1#CONTROLLERS} order. */
@@ -58,9 +56,19 @@ final class V1Group implements Cgroup {
 
     @Override
     public List<Path> procsFiles() {
+        return fileInEachDirectory(PROCS);
+    }
+
+    /** Each hierarchy's tasks file, cpuset first: "0" written there moves the writing thread alone. */
+    @Override
+    public List<Path> selfJoinFiles() {
+        return fileInEachDirectory(TASKS);
+    }
+
+    private List<Path> fileInEachDirectory(String name) {
         List<Path> files = new ArrayList<>();
         for (Path dir : directories) {
-            files.add(dir.resolve(PROCS));
+            files.add(dir.resolve(name));
         }
         return files;
     }
@@ -130,7 +138,7 @@ final class V1Group implements Cgroup {
      */
     @Override
     public void killAll() throws IOException {
-        long deadline = System.nanoTime() + KILL_PATIENCE.toNanos();
+        Backoff backoff = Backoff.within(KILL_PATIENCE, Duration.ofMillis(20));
         Optional<Path> freezer = directory("freezer").filter(Files::isDirectory);
         IOException freezeFailure = null;
         if (freezer.isPresent()) {
@@ -150,9 +158,8 @@ final class V1Group implements Cgroup {
                 }
             }
         }
-        long pauseMillis = 1;
         for (Set<Long> left = pidsOfSubtree(); !left.isEmpty(); left = pidsOfSubtree()) {
-            if (System.nanoTime() - deadline > 0) {
+            if (backoff.expired()) {
                 IOException e = new IOException("killAll: processes " + left + " are still in group " + name
                         + " (" + directories + ") " + KILL_PATIENCE.toMillis() + " ms after SIGKILL");
                 if (freezeFailure != null) {
@@ -160,8 +167,7 @@ final class V1Group implements Cgroup {
                 }
                 throw e;
             }
-            ControlFiles.sleep(pauseMillis);
-            pauseMillis = Math.min(pauseMillis * 2, 20);
+            backoff.pause();
             kill(left);
         }
     }
@@ -196,35 +202,62 @@ final class V1Group implements Cgroup {
     }
 
     private static void collectDeepestFirst(Path dir, List<Path> out) throws IOException {
-        try (DirectoryStream<Path> children = Files.newDirectoryStream(dir,
-                entry -> Files.isDirectory(entry, LinkOption.NOFOLLOW_LINKS))) {
-            for (Path child : children) {
-                collectDeepestFirst(child, out);
-            }
-        } catch (NoSuchFileException e) {
+        Optional<List<Path>> children = ControlFiles.childGroups(dir);
+        if (children.isEmpty()) {
             return;
+        }
+        for (Path child : children.get()) {
+            collectDeepestFirst(child, out);
         }
         out.add(dir);
     }
 
     /**
-     * Kills what is left (if anything), then removes the group's directories (groups below first) with rmdir,
-     * retrying while the kernel reports them busy; does nothing the second time.
+     * Removes the group's directories: at once when the group is empty (its processes have exited and it has no
+     * child group), the usual case at a sandbox's end; otherwise kills what is left, then removes the directories
+     * (groups below first) with rmdir, retrying while the kernel reports them busy. Does nothing the second time.
      */
     @Override
     public synchronized void remove() throws IOException {
         if (removed) {
             return;
         }
-        try {
-            removeDirectories();
-        } catch (IOException e) {
-            if (directories.stream().anyMatch(Files::exists)) {
-                throw e;
+        if (!removeEmptyDirectories()) {
+            try {
+                removeDirectories();
+            } catch (IOException e) {
+                if (directories.stream().anyMatch(Files::exists)) {
+                    throw e;
+                }
+                // removed meanwhile by someone else, e.g. the removeStale of another JVM
             }
-            // removed meanwhile by someone else, e.g. the removeStale of another JVM
         }
         removed = true;
+    }
+
+    /**
+     * One rmdir per directory, which the kernel grants only to a group without processes or child groups: false
+     * at the first refusal, leaving the rest to {@link #removeDirectories()}. The freezer directory goes last, so
+     * that whatever is left can still be frozen before it is killed.
+     */
+    private boolean removeEmptyDirectories() {
+        for (Path dir : removalOrder()) {
+            if (!ControlFiles.removeIfEmpty(dir)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** The directories in the reverse of their creation order, the freezer's last. */
+    private List<Path> removalOrder() {
+        List<Path> order = new ArrayList<>(directories);
+        Collections.reverse(order);
+        directory("freezer").ifPresent(freezer -> {
+            order.remove(freezer);
+            order.add(freezer);
+        });
+        return order;
     }
 
     private void removeDirectories() throws IOException {
@@ -232,9 +265,7 @@ final class V1Group implements Cgroup {
             killAll();
         }
         IOException failure = null;
-        List<Path> reversed = new ArrayList<>(directories);
-        Collections.reverse(reversed);
-        for (Path dir : reversed) {
+        for (Path dir : removalOrder()) {
             for (Path group : subtreeDeepestFirst(dir)) {
                 try {
                     ControlFiles.removeDirectory(group, REMOVE_PATIENCE);

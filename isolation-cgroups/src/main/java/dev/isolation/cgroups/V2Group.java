@@ -1,13 +1,10 @@
 package dev.isolation.cgroups;
 
 import java.io.IOException;
-import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Optional;
@@ -25,6 +22,8 @@ final class V2Group implements Cgroup {
 
     /** How long freeze, killAll and remove wait for the kernel before they give up. */
     static final Duration WAIT_LIMIT = Duration.ofSeconds(10);
+    /** The longest pause between two polls of the kernel's state. */
+    static final Duration MAX_PAUSE = Duration.ofMillis(50);
 
     private final Path directory;
 
@@ -45,6 +44,17 @@ final class V2Group implements Cgroup {
     @Override
     public List<Path> procsFiles() {
         return List.of(directory.resolve(PROCS));
+    }
+
+    /** None: on v2 a thread cannot move on its own out of its domain group (use CLONE_INTO_CGROUP instead). */
+    @Override
+    public List<Path> selfJoinFiles() {
+        return List.of();
+    }
+
+    @Override
+    public Optional<Path> cloneIntoDirectory() {
+        return Optional.of(directory);
     }
 
     @Override
@@ -133,6 +143,7 @@ final class V2Group implements Cgroup {
         if (canFreeze) {
             freeze();
         }
+        Backoff betweenRounds = Backoff.within(Duration.ofSeconds(1), Duration.ofMillis(10));
         try {
             for (int round = 0; round < (canFreeze ? 3 : 100); round++) {
                 List<Long> pids = processes();
@@ -143,7 +154,7 @@ final class V2Group implements Cgroup {
                     ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly);
                 }
                 if (!canFreeze) {
-                    sleep(10);
+                    betweenRounds.pause();
                 }
             }
         } finally {
@@ -154,9 +165,14 @@ final class V2Group implements Cgroup {
         awaitEvent("populated", 0, "killAll");
     }
 
+    /**
+     * Removes the group: at once with one rmdir when it is empty (its processes have exited and it has no child
+     * group), the usual case at a sandbox's end; otherwise kills what is left and removes the groups a program made
+     * inside it, deepest first. Removing a removed group does nothing.
+     */
     @Override
     public void remove() throws IOException {
-        if (!Files.isDirectory(directory, LinkOption.NOFOLLOW_LINKS)) {
+        if (ControlFiles.removeIfEmpty(directory) || !Files.isDirectory(directory, LinkOption.NOFOLLOW_LINKS)) {
             return;
         }
         if (isPopulated()) {
@@ -172,17 +188,11 @@ final class V2Group implements Cgroup {
 
     /** Removes {@code dir} and the groups a sandboxed program may have made inside it, deepest first. */
     private static void removeTree(Path dir) throws IOException {
-        List<Path> children = new ArrayList<>();
-        try (DirectoryStream<Path> entries = Files.newDirectoryStream(dir)) {
-            for (Path entry : entries) {
-                if (Files.isDirectory(entry, LinkOption.NOFOLLOW_LINKS)) {
-                    children.add(entry);
-                }
-            }
-        } catch (NoSuchFileException e) {
+        Optional<List<Path>> children = ControlFiles.childGroups(dir);
+        if (children.isEmpty()) {
             return;
         }
-        for (Path child : children) {
+        for (Path child : children.get()) {
             removeTree(child);
         }
         rmdir(dir);
@@ -219,8 +229,7 @@ final class V2Group implements Cgroup {
 
     /** Polls cgroup.events until {@code key} has {@code value}, at most {@link #WAIT_LIMIT}. */
     private void awaitEvent(String key, long value, String operation) throws IOException {
-        long deadline = System.nanoTime() + WAIT_LIMIT.toNanos();
-        long pause = 1;
+        Backoff backoff = Backoff.within(WAIT_LIMIT, MAX_PAUSE);
         while (true) {
             Optional<Long> now = event(key);
             if (now.isEmpty() && !Files.isDirectory(directory)) {
@@ -229,19 +238,14 @@ final class V2Group implements Cgroup {
             if (now.isPresent() && now.get() == value) {
                 return;
             }
-            if (System.nanoTime() > deadline) {
+            if (backoff.expired()) {
                 String state = V2Files.readIfPresent(directory.resolve(EVENTS)).orElse("(absent)");
                 throw new IOException(operation + ": " + directory.resolve(EVENTS) + " did not report \"" + key + " "
                         + value + "\" within " + WAIT_LIMIT.toSeconds() + " s; it reads \""
                         + state.replace('\n', ',') + "\"; processes: " + processes());
             }
-            pause = sleep(pause);
+            backoff.pause();
         }
-    }
-
-    private static long sleep(long millis) throws IOException {
-        ControlFiles.sleep(millis);
-        return Math.min(millis * 2, 50);
     }
 
     @Override

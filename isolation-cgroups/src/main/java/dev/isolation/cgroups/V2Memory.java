@@ -2,6 +2,7 @@ package dev.isolation.cgroups;
 
 import java.io.IOException;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -56,13 +57,27 @@ final class V2Memory implements V2Controller {
             V2Files.write(group.resolve(HIGH), Long.toString(limits.memoryHigh().getAsLong()), "memoryHigh");
         }
         if (limits.oomKillsWholeGroup()) {
-            Path oomGroup = group.resolve(OOM_GROUP);
-            if (Files.exists(oomGroup)) {
-                V2Files.write(oomGroup, "1", "oomKillsWholeGroup");
-            } else if (limits.memoryMax().isPresent() && Files.exists(group.resolve(MAX))) {
+            applyOomGroup(group, limits);
+        }
+    }
+
+    /**
+     * memory.oom.group = 1, written straight away (no stat first: the write says whether the file exists). Without
+     * the file: nothing to do in a group without the memory controller, a failure when a memory limit was set (the
+     * kernel predates Linux 4.19).
+     */
+    private static void applyOomGroup(Path group, ResourceLimits limits) throws IOException {
+        Path oomGroup = group.resolve(OOM_GROUP);
+        try {
+            V2Files.write(oomGroup, "1", "oomKillsWholeGroup");
+        } catch (IOException e) {
+            if (!(e.getCause() instanceof NoSuchFileException)) {
+                throw e;
+            }
+            if (limits.memoryMax().isPresent() && Files.exists(group.resolve(MAX))) {
                 throw new IOException("oomKillsWholeGroup: " + oomGroup + " does not exist (Linux 4.19 or later has"
                         + " it): build the limits with oomKillsWholeGroup(false) to accept that the OOM killer"
-                        + " ends one process of the group");
+                        + " ends one process of the group", e);
             }
         }
     }

@@ -7,6 +7,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -89,5 +90,42 @@ class ControlFilesTest {
         assertThat(Duration.ofNanos(System.nanoTime() - start))
                 .isBetween(Duration.ofMillis(100), Duration.ofSeconds(2));
         assertThat(group.resolve("cgroup.procs")).exists();
+    }
+
+    @Test
+    void readsAFileLongerThanItsBufferWhole() throws IOException {
+        StringBuilder pids = new StringBuilder();
+        for (int pid = 100_000; pid < 103_000; pid++) {
+            pids.append(pid).append('\n');
+        }
+        Path file = Files.writeString(dir.resolve("cgroup.procs"), pids);
+        assertThat(ControlFiles.read(file)).isEqualTo(pids.toString());
+        assertThat(ControlFiles.readPids(dir)).hasSize(3000).startsWith(100_000L).endsWith(102_999L);
+        assertThat(ControlFiles.read(Files.writeString(dir.resolve("short"), "7\n"))).isEqualTo("7\n");
+    }
+
+    @Test
+    void removeIfEmptyRemovesAnEmptyDirectoryAndLeavesAFullOne() throws IOException {
+        Path empty = Files.createDirectory(dir.resolve("empty"));
+        Path full = Files.createDirectory(dir.resolve("full"));
+        Files.writeString(full.resolve("cgroup.procs"), "12\n");
+
+        assertThat(ControlFiles.removeIfEmpty(empty)).isTrue();
+        assertThat(ControlFiles.removeIfEmpty(empty)).as("gone already").isTrue();
+        assertThat(ControlFiles.removeIfEmpty(full)).isFalse();
+        assertThat(empty).doesNotExist();
+        assertThat(full.resolve("cgroup.procs")).hasContent("12");
+    }
+
+    @Test
+    void childGroupsAreTheSubdirectoriesOnlyAndNoneForAGoneGroup() throws IOException {
+        Path group = Files.createDirectory(dir.resolve("g"));
+        Files.writeString(group.resolve("cgroup.procs"), "");
+        assertThat(ControlFiles.childGroups(group)).contains(List.of());
+
+        Path child = Files.createDirectory(group.resolve("child"));
+        Files.createDirectory(child.resolve("grandchild"));
+        assertThat(ControlFiles.childGroups(group)).contains(List.of(child));
+        assertThat(ControlFiles.childGroups(dir.resolve("gone"))).isEmpty();
     }
 }

@@ -184,6 +184,27 @@ class V1CgroupsTest {
     }
 
     @Test
+    void aProcessWritingZeroToTheSelfJoinFilesMovesItselfIntoEveryHierarchy() throws Exception {
+        Cgroup group = create(ResourceLimits.builder().memoryMax(64 * MIB).pidsMax(8).cpus(1).build());
+        assertThat(group.selfJoinFiles()).hasSize(group.directories().size())
+                .allMatch(file -> file.getFileName().toString().equals("tasks"));
+        assertThat(group.cloneIntoDirectory()).as("v1 has no CLONE_INTO_CGROUP").isEmpty();
+        StringBuilder moves = new StringBuilder();
+        for (Path tasks : group.selfJoinFiles()) {
+            moves.append("echo 0 > ").append(tasks).append(" && ");
+        }
+        // the shell (single-threaded) moves itself, then becomes sleep: its children would be born inside
+        Process process = startBlocked(moves + "exec sleep 1000");
+        release(process);
+        await("in the group", Duration.ofSeconds(5), () -> processesOf(group).contains(process.pid()));
+        String membership = Files.readString(Path.of("/proc", Long.toString(process.pid()), "cgroup"));
+        for (String controller : List.of("memory", "cpu", "cpuacct", "pids", "freezer")) {
+            assertThat(membership).containsPattern("(?m)^[0-9]+:([a-z,]*,)?" + controller + "(,[a-z,]*)?:.*/"
+                    + group.name() + "$");
+        }
+    }
+
+    @Test
     void allocatingBeyondTheLimitIsOomKilledAndCounted() throws Exception {
         Cgroup group = create(ResourceLimits.builder().memoryMax(64 * MIB).build());
         // dd allocates its 100 MiB block and fills it: beyond the 64 MiB limit (this host has no swap).
@@ -273,9 +294,11 @@ class V1CgroupsTest {
     void killAllReachesADoubleForkedProcessInItsOwnSession() throws Exception {
         Cgroup group = create(ResourceLimits.none());
         Process shell = startIn(group, "(setsid sleep 1000 &); sleep 1000");
-        // sh, its sleep, and the setsid sleep in a session of its own whose parent has exited
-        await("a second session", Duration.ofSeconds(5),
-                () -> processesOf(group).stream().map(V1CgroupsTest::session).distinct().count() >= 2);
+        // sh, its sleep, and the setsid sleep in a session of its own whose parent has exited (the second session
+        // can be there before sh has forked its own sleep: wait for both)
+        await("a second session and three processes", Duration.ofSeconds(5),
+                () -> processesOf(group).size() >= 3
+                        && processesOf(group).stream().map(V1CgroupsTest::session).distinct().count() >= 2);
         List<Long> pids = group.processes();
         assertThat(pids).hasSizeGreaterThanOrEqualTo(3);
 
@@ -313,6 +336,67 @@ class V1CgroupsTest {
         group.remove();
         group.close();
         assertThat(group.processes()).isEmpty();
+    }
+
+    @Test
+    void removeTakesTheChildGroupsAProgramMadeAndKillsWhatIsInThem() throws Exception {
+        Cgroup group = create(ResourceLimits.builder().memoryMax(64 * MIB).build());
+        Process process = startBlocked("exec sleep 1000");
+        for (Path dir : group.directories()) {
+            Path child = Files.createDirectory(dir.resolve("child"));
+            Files.writeString(child.resolve("cgroup.procs"), Long.toString(process.pid()));
+        }
+        release(process);
+
+        group.remove();
+
+        assertThat(group.directories()).noneMatch(Files::exists);
+        assertThat(process.waitFor(5, TimeUnit.SECONDS)).isTrue();
+    }
+
+    @Test
+    void anEmptyGroupIsRemovedAtOnceAndAgainIsANoOp() throws Exception {
+        Cgroup group = create(ResourceLimits.builder().memoryMax(64 * MIB).pidsMax(8).cpus(1).build());
+        Process process = startIn(group, "exit 0");
+        assertThat(process.waitFor(5, TimeUnit.SECONDS)).isTrue();
+        await("empty", Duration.ofSeconds(5), () -> processesOf(group).isEmpty());
+
+        group.remove();
+
+        assertThat(group.directories()).noneMatch(Files::exists);
+        group.remove();
+    }
+
+    @Test
+    void aHierarchyUnmountedSinceTheManagerWasMadeFailsTheCreateAndLeavesNothing() throws IOException {
+        Path plain = Files.createDirectory(tmp.resolve("freezer-mount-point"));
+        CgroupsV1 stale = CgroupsV1.under(java.util.Map.of("freezer", plain));
+        assertThatThrownBy(() -> stale.create(ResourceLimits.none()))
+                .isInstanceOf(IOException.class)
+                .hasMessageStartingWith("the freezer hierarchy is no longer mounted at " + plain + ": the directory "
+                        + plain + "/isolation-")
+                .hasMessageEndingWith(" has no cgroup.procs, so it is not a cgroup");
+        try (var left = Files.list(plain)) {
+            assertThat(left).isEmpty();
+        }
+    }
+
+    @Test
+    void theRemoverRemovesInTheBackgroundAndFlushWaitsForIt() throws Exception {
+        Cgroup first = create(ResourceLimits.builder().memoryMax(64 * MIB).build());
+        Cgroup second = create(ResourceLimits.none());
+        Process left = startIn(second, "exec sleep 1000");
+        try (CgroupRemover remover = new CgroupRemover("test-remover")) {
+            var firstRemoved = remover.submit(first);
+            var secondRemoved = remover.submit(second);
+            assertThat(remover.flush(Duration.ofSeconds(30))).isTrue();
+            assertThat(firstRemoved).isCompleted();
+            assertThat(secondRemoved).isCompleted();
+            assertThat(remover.pending()).isZero();
+        }
+        assertThat(first.directories()).noneMatch(Files::exists);
+        assertThat(second.directories()).noneMatch(Files::exists);
+        assertThat(left.waitFor(5, TimeUnit.SECONDS)).as("what was left in it is killed").isTrue();
     }
 
     @Test

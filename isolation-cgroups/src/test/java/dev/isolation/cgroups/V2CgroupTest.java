@@ -224,6 +224,35 @@ class V2CgroupTest {
     }
 
     @Test
+    void removeTakesTheChildGroupsAProgramMadeAndKillsWhatIsInThem() throws Exception {
+        Cgroup group = manager.create(ResourceLimits.builder().pidsMax(16).build());
+        Path dir = group.directories().get(0);
+        Path child = Files.createDirectory(dir.resolve("child"));
+        Process sleeper = new ProcessBuilder("sleep", "600").start();
+        Files.writeString(child.resolve("cgroup.procs"), Long.toString(sleeper.pid()));
+
+        group.remove();
+
+        assertThat(dir).doesNotExist();
+        assertThat(sleeper.waitFor(PATIENCE.toSeconds(), TimeUnit.SECONDS)).isTrue();
+    }
+
+    @Test
+    void anEmptyGroupIsRemovedAtOnce() throws Exception {
+        Cgroup group = manager.create(ResourceLimits.builder().memoryMax(64 * MIB).pidsMax(16).build());
+        assertThat(group.selfJoinFiles()).as("a thread cannot move alone between v2 domain groups").isEmpty();
+        assertThat(group.cloneIntoDirectory()).contains(group.directories().get(0));
+        Process done = startIn(group, "exit 0");
+        assertThat(done.waitFor(PATIENCE.toSeconds(), TimeUnit.SECONDS)).isTrue();
+        await("the group to be empty", () -> !((V2Group) group).isPopulated());
+
+        group.remove();
+
+        assertThat(group.directories().get(0)).doesNotExist();
+        group.remove();
+    }
+
+    @Test
     void removeKillsAFrozenGroup() throws Exception {
         Cgroup group = manager.create(ResourceLimits.none());
         Process sleeper = startIn(group, "exec sleep 600");

@@ -8,9 +8,9 @@ import java.io.IOException;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
- * The JVM's cgroup manager, detected once. The first group it creates is preceded by removing the groups that
- * JVMs which are no longer running left behind (crash-safe cleanup without a daemon); other starts do not wait
- * for that.
+ * The JVM's cgroup manager, detected once (it rechecks cheaply at each create that what it detected still holds,
+ * see {@link CgroupManager#detect()}). The first group it creates is preceded by removing the groups that JVMs
+ * which are no longer running left behind (crash-safe cleanup without a daemon); other starts do not wait for that.
  */
 final class SandboxCgroups {
     private static final AtomicBoolean STALE_REMOVED = new AtomicBoolean();
