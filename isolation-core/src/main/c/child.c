@@ -190,6 +190,7 @@ static int send_namespaces(int sync_fd) {
 void child_main(const struct plan *plan, struct child_channels ch, enum child_role role) {
     /* The helper is single-threaded, so its death (not one thread's) is what this signal follows. */
     prctl(PR_SET_PDEATHSIG, SIGKILL);
+    join_cgroups_by_child(plan, ch.error_fd);
     close_cgroup_fds(plan);
     if (role != CHILD_IS_ENVIRONMENT) note_ignored_signals();
     char go;

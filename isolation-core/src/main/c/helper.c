@@ -225,7 +225,7 @@ static void start(struct sandbox *s, const struct plan *plan) {
      * environment runs in its mount namespace, where the host's cgroup tree is not). */
     for (uint32_t i = 0; i < plan->count; i++) {
         struct op *op = &plan->ops[i];
-        if (op->type == OP_JOIN_CGROUP && (op->fd = open(op->str[0], O_WRONLY | O_CLOEXEC)) < 0)
+        if (op->type == OP_JOIN_CGROUP && (op->fd = openat(AT_FDCWD, op->str[0], O_WRONLY | O_CLOEXEC)) < 0)
             abort_start(s, (int)i, errno, op->str[0]);
         if (op->type == OP_ROOT && op->num[1] == ROOT_BY_HELPER && root_prepare(op) < 0)
             abort_start(s, (int)i, errno, op->str[3]);
@@ -359,7 +359,7 @@ static int serve_sandbox(int control_fd, int ready_network_fd) {
     uint32_t hello[3] = {WIRE_MAGIC, WIRE_VERSION, (uint32_t)getpid()};
     if (write_full(s.control_fd, hello, sizeof hello) < 0) return 2;
 
-    host_proc = open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC);
+    host_proc = openat(AT_FDCWD, "/proc", O_PATH | O_DIRECTORY | O_CLOEXEC);
     if (host_proc < 0) abort_start(&s, -1, errno, "/proc");
     struct plan plan;
     if (plan_read(s.control_fd, &plan) < 0) abort_start(&s, -1, errno, "plan");
@@ -374,7 +374,7 @@ static int serve_sandbox(int control_fd, int ready_network_fd) {
 
     start(&s, &plan);
     /* Only the program and its children hold its stdio from now on: EOF on its pipes is theirs to give. */
-    int null_fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+    int null_fd = openat(AT_FDCWD, "/dev/null", O_RDWR | O_CLOEXEC);
     if (null_fd > 2) {
         for (int fd = 0; fd <= 2; fd++) dup2(null_fd, fd);
         close(null_fd);

@@ -41,7 +41,8 @@ enum op_type {
     OP_PIVOT_ROOT = 15,  /* no arguments: the root becomes "/", the old root is detached */
     OP_LOCK_MOUNTS = 16, /* no arguments: enter a nested user+mount namespace, which locks every mount's flags */
     OP_IDENTITY = 17,    /* num0 uid, num1 gid, str0 "", "clear-groups" or "groups:G1,G2": become them */
-    OP_JOIN_CGROUP = 18, /* str0: a cgroup.procs file; the helper writes the child's pid before it runs anything */
+    OP_JOIN_CGROUP = 18, /* str0: a cgroup.procs file; the helper writes the child's pid before it runs anything;
+                          * num0 JOIN_BY_CHILD: a v1 tasks file, the child writes "0" itself, first thing */
     OP_UNSHARE = 19,     /* num0: CLONE_NEW* flags to unshare in the child (the cgroup namespace, once it joined) */
     OP_CAPABILITIES = 20, /* num0: the capabilities kept (bounding, permitted, effective, inheritable), num1: ambient */
     OP_RLIMIT = 21,      /* num0: resource; str0 soft, str1 hard: decimal or "unlimited" */
@@ -80,6 +81,10 @@ struct exit_report {
 
 /* What OP_PASS_FD opens on the host, before any namespace is made. */
 enum pass_kind { PASS_FILE = 0, PASS_UNIX_SOCKET = 1 };
+
+/* OP_JOIN_CGROUP num0: the child moves itself (a v1 tasks file): a thread moving itself does not take the kernel's
+ * threadgroup lock, whose first writer after a pause waits for an RCU grace period (milliseconds). */
+#define JOIN_BY_CHILD 1
 
 /* OP_ROOT num1: the helper makes the root's filesystem with its host privileges, as a detached mount (an overlay over
  * the host root, which the kernel refuses inside a user namespace). */
@@ -147,6 +152,7 @@ int move_fd_above(int fd, int above);
 int place_passed_fds(const struct plan *plan);
 void close_passed_fds(const struct plan *plan);
 void close_cgroup_fds(const struct plan *plan);
+void join_cgroups_by_child(const struct plan *plan, int error_fd);
 
 /* security.c */
 int security_op(const struct op *op);

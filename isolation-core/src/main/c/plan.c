@@ -262,7 +262,7 @@ int op_run_parent(struct op *op, pid_t child, char *detail, size_t detail_size) 
         if (op->nstr > 1 && *op->str[1]) return run_id_map_program(op->str[1], child, arg(op, 0), detail, detail_size);
         return write_proc_file(child, op->type == OP_UID_MAP ? "uid_map" : "gid_map", arg(op, 0));
     case OP_SETGROUPS: return write_proc_file(child, "setgroups", arg(op, 0));
-    case OP_JOIN_CGROUP: return write_pid(op->fd, child);
+    case OP_JOIN_CGROUP: return op->num[0] == JOIN_BY_CHILD ? 0 : write_pid(op->fd, child);
     default: errno = EPROTO; return -1;
     }
 }
@@ -320,6 +320,17 @@ void close_passed_fds(const struct plan *plan) {
         const struct op *op = &plan->ops[i];
         if ((op->type == OP_PASS_FD || (op->type == OP_ROOT && op->num[1] == ROOT_BY_HELPER)) && op->fd >= 0)
             close(op->fd);
+    }
+}
+
+/* In the child, before anything else: the groups it joins itself (JOIN_BY_CHILD), through the files the helper opened
+ * on the host. A failure fails the start, or is reported as a downgrade when the step is best-effort. */
+void join_cgroups_by_child(const struct plan *plan, int error_fd) {
+    for (uint32_t i = 0; i < plan->count; i++) {
+        const struct op *op = &plan->ops[i];
+        if (op->type != OP_JOIN_CGROUP || op->num[0] != JOIN_BY_CHILD || write(op->fd, "0", 1) == 1) continue;
+        if (!op->best_effort) fail(error_fd, (int)i, errno, op->str[0]);
+        downgrade(error_fd, (int)i, errno, op->str[0]);
     }
 }
 

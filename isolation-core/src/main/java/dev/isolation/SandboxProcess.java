@@ -1,6 +1,7 @@
 package dev.isolation;
 
 import dev.isolation.cgroups.Cgroup;
+import dev.isolation.cgroups.CgroupRemover;
 import dev.isolation.cgroups.ResourceUsage;
 import dev.isolation.fs.ChangeSet;
 import dev.isolation.fs.SandboxFilesystem;
@@ -21,6 +22,7 @@ import java.util.concurrent.TimeoutException;
  * {@link Outcome} says exactly how it ended.
  */
 public final class SandboxProcess extends Process {
+    private static final System.Logger REMOVAL_LOG = System.getLogger(SandboxProcess.class.getName());
     private final LaunchedProgram launched;
     private final SandboxSpec spec;
     private final CompletableFuture<Outcome> outcome;
@@ -110,7 +112,8 @@ public final class SandboxProcess extends Process {
     }
 
     /**
-     * Reads the group's final usage, tells an OOM kill from another SIGKILL, and removes the group. A program exec'd
+     * Reads the group's final usage, tells an OOM kill from another SIGKILL, and hands the group to
+     * {@link CgroupRemover#shared()}, which removes it off the exit path ({@code flush} waits for it). A program exec'd
      * into an environment shares its group, which stays: its usage is read as the program ends, and a SIGKILL is an
      * OOM kill when the group counted one more while the program ran (the kernel does not say which process of the
      * group it chose: with several programs at once, each one SIGKILLed meanwhile is reported as OOM-killed).
@@ -131,10 +134,15 @@ public final class SandboxProcess extends Process {
         }
         try {
             finalUsage = cgroup.get().usage();
-            cgroup.get().remove();
         } catch (IOException e) {
             filesystemFailure = e;
         }
+        // off the exit path: the outcome does not wait for the kernel to take the group down
+        CgroupRemover.shared().submit(cgroup.get()).exceptionally(failure -> {
+            REMOVAL_LOG.log(System.Logger.Level.WARNING, "cannot remove the cgroup of " + this
+                    + ": " + failure.getMessage());
+            return null;
+        });
         return killed && finalUsage != null && finalUsage.oomKills() > 0 ? new Outcome.OutOfMemory(9) : ended;
     }
 

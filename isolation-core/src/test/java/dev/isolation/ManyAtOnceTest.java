@@ -42,7 +42,7 @@ class ManyAtOnceTest {
     private static final int SANDBOXES = 200;
     private static final int THREADS = 16;
     private static final List<String> JDK_POOLS = List.of("process reaper", "ForkJoinPool.commonPool-worker-",
-            "isolation-sandbox-exit");
+            "isolation-sandbox-exit", "isolation-cgroup-remover");
 
     private final String marker = "many-at-once-" + ProcessHandle.current().pid() + "-" + System.nanoTime();
     private final AtomicInteger alive = new AtomicInteger();
@@ -58,6 +58,8 @@ class ManyAtOnceTest {
 
         assertThat(outputs).hasSize(SANDBOXES).allMatch(output -> output.equals("ok 0"));
         assertThat(peakAlive.get()).as("sandboxes alive at once").isGreaterThan(1).isLessThanOrEqualTo(THREADS);
+        assertThat(dev.isolation.cgroups.CgroupRemover.shared().flush(java.time.Duration.ofSeconds(30)))
+                .as("groups removed off the exit path").isTrue();
         Snapshot after = Snapshot.settled(before);
         assertThat(before.threads()).as("threads other than the JDK's pools").containsAll(after.threads());
         assertThat(after.descriptors()).as("open descriptors (/proc/self/fd)")

@@ -89,7 +89,8 @@ public final class Launcher {
     private static LaunchedProgram start(SandboxSpec spec, SandboxFilesystem filesystem, Cgroup cgroup,
             List<Downgrade> downgraded) throws IOException {
         Plan plan = PlanFactory.forSpec(spec, IdMapWriters.setgroupsAllowed(spec),
-                filesystem == null ? List.of() : filesystem.steps(), cgroup == null ? List.of() : cgroup.procsFiles());
+                filesystem == null ? List.of() : filesystem.steps(), cgroup == null ? List.of()
+                        : cgroup.selfJoinFiles().isEmpty() ? cgroup.procsFiles() : cgroup.selfJoinFiles());
         return launch(spec, plan, spec.has(Namespace.NETWORK) && !spec.has(Namespace.USER), filesystem, cgroup,
                 downgraded);
     }

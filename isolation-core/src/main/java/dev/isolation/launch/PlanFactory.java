@@ -67,8 +67,10 @@ public final class PlanFactory {
             ops.add(idMap(OpType.GID_MAP, steps.gidMap(), gidMapper));
         }
         for (Path procs : cgroupProcsFiles) {
-            ops.add(bestEffort(spec, Protection.CGROUP_LIMITS, Op.of(OpType.JOIN_CGROUP, procs.toString(),
-                    procs.toString())));
+            // a v1 tasks file is written by the child for itself (see Cgroup.selfJoinFiles)
+            long byChild = procs.getFileName().toString().equals("tasks") ? Wire.JOIN_BY_CHILD : 0;
+            ops.add(bestEffort(spec, Protection.CGROUP_LIMITS, new Op(OpType.JOIN_CGROUP, byChild, 0,
+                    List.of(procs.toString()), procs.toString())));
         }
         ops.addAll(steps.namespaceSetup());
         if (spec.has(Namespace.MOUNT)) {

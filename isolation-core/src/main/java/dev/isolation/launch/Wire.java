@@ -16,6 +16,9 @@ final class Wire {
     /** OP_ROOT's second number: the helper makes the root's filesystem before the namespaces, the child attaches it. */
     static final int ROOT_BY_HELPER = 1;
 
+    /** OP_JOIN_CGROUP's first number: the child writes "0" to the (v1 tasks) file itself. */
+    static final int JOIN_BY_CHILD = 1;
+
     static final int COMMAND_KILL = 1;
     static final int COMMAND_TERMINATE = 2;
 
