@@ -98,6 +98,24 @@ class FilesystemTest {
         assertThat(process.changes().orElseThrow().added()).contains(marker);
     }
 
+    /** Discarded changes live on a tmpfs while the sandbox runs (cheap to mount over); kept ones on the disk. */
+    @Test
+    void discardedChangesAreKeptOnATmpfsWhileTheSandboxRuns() throws Exception {
+        List<Path> before = sandboxDirectories();
+        SandboxProcess running = sandbox(FilesystemSpec.builder().rootDirectory(lower).build())
+                .command("/bin/sh", "-c", "echo x > /etc/added && read line").start();
+        try {
+            List<Path> during = sandboxDirectories();
+            during.removeAll(before);
+            assertThat(during).hasSize(1);
+            assertThat(Files.getFileStore(during.get(0)).type()).isEqualTo("tmpfs");
+        } finally {
+            running.getOutputStream().close();
+            running.waitFor();
+        }
+        assertThat(sandboxDirectories()).isEqualTo(before);
+    }
+
     @Test
     void keptChangesAreSeenByTheNextSandboxStackingThem() throws Exception {
         Path kept = temp.resolve("kept");
@@ -272,14 +290,17 @@ class FilesystemTest {
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("..");
     }
 
+    /** The sandboxes' private directories, in both of this JVM's runtime directories (disk and tmpfs). */
     private List<Path> sandboxDirectories() throws IOException {
-        Path parent = Sandboxes.ownRuntimeDirectory();
-        if (!Files.isDirectory(parent)) {
-            return List.of();       // no sandbox has started in this JVM yet
+        List<Path> directories = new java.util.ArrayList<>();
+        for (Path parent : List.of(Sandboxes.ownRuntimeDirectory(), Sandboxes.ownDiscardedRuntimeDirectory())) {
+            if (Files.isDirectory(parent)) {    // not before a sandbox of its kind has started in this JVM
+                try (Stream<Path> entries = Files.list(parent)) {
+                    entries.filter(Files::isDirectory).forEach(directories::add);
+                }
+            }
         }
-        try (Stream<Path> entries = Files.list(parent)) {
-            return entries.filter(Files::isDirectory).sorted().collect(Collectors.toList());
-        }
+        return directories.stream().sorted().collect(Collectors.toList());
     }
 
     /** A hash over every path, type, mode and content of a tree, never following symlinks. */

@@ -100,6 +100,12 @@ final class Sandboxes {
         return base.resolve(JvmLabel.thisJvm());
     }
 
+    /** Where this JVM's sandboxes with discarded overlay changes keep their directories: a tmpfs by default. */
+    static Path ownDiscardedRuntimeDirectory() {
+        return System.getProperty("isolation.runtime.dir") != null ? ownRuntimeDirectory()
+                : Path.of("/dev/shm", "isolation-" + Credentials.effectiveUid()).resolve(JvmLabel.thisJvm());
+    }
+
     /** Whether {@code pid} is a process that has not ended (a zombie has). */
     static boolean isRunning(long pid) {
         try {

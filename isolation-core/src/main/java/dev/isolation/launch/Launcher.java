@@ -5,7 +5,10 @@ import dev.isolation.Namespace;
 import dev.isolation.Protection;
 import dev.isolation.SandboxSpec;
 import dev.isolation.cgroups.Cgroup;
+import dev.isolation.fs.ChangesPolicy;
+import dev.isolation.fs.FilesystemSpec;
 import dev.isolation.fs.MountCompiler;
+import dev.isolation.fs.RootMode;
 import dev.isolation.fs.SandboxFilesystem;
 import dev.isolation.SandboxStartException;
 import java.io.IOException;
@@ -34,7 +37,7 @@ public final class Launcher {
         List<Downgrade> downgraded = new ArrayList<>(downgrades);
         Preflight.check(spec);
         SandboxFilesystem filesystem = spec.filesystem().isPresent()
-                ? SandboxFilesystem.prepare(spec.filesystem().get(), RuntimeDirectory.sandboxes(),
+                ? SandboxFilesystem.prepare(spec.filesystem().get(), sandboxDirectoryParent(spec),
                         new MountCompiler.Namespaces(spec.has(Namespace.USER), spec.has(Namespace.PID),
                                 spec.has(Namespace.NETWORK), Credentials.hasCapability(Credentials.CAP_SYS_ADMIN)))
                 : null;
@@ -56,6 +59,31 @@ public final class Launcher {
                         + e.getMessage(), "cgroup", "", 0);
             }
             throw e;
+        }
+    }
+
+    /**
+     * A tmpfs for an overlay whose changes are discarded (see {@link RuntimeDirectory#discardedSandboxes()}), unless
+     * the overlay is mounted inside a user namespace (with user.* xattrs) on a kernel whose tmpfs has none (before 6.6).
+     */
+    private static Path sandboxDirectoryParent(SandboxSpec spec) throws IOException {
+        FilesystemSpec filesystem = spec.filesystem().orElseThrow();
+        boolean userXattrs = spec.has(Namespace.USER) && !Credentials.hasCapability(Credentials.CAP_SYS_ADMIN);
+        return filesystem.mode() == RootMode.OVERLAY && filesystem.changes() instanceof ChangesPolicy.Discard
+                && (!userXattrs || TMPFS_HAS_USER_XATTRS) ? RuntimeDirectory.discardedSandboxes()
+                : RuntimeDirectory.sandboxes();
+    }
+
+    private static final boolean TMPFS_HAS_USER_XATTRS = kernelAtLeast(6, 6);
+
+    private static boolean kernelAtLeast(int major, int minor) {
+        String[] version = System.getProperty("os.version", "0.0").split("[.-]");
+        try {
+            int actualMajor = Integer.parseInt(version[0]);
+            return actualMajor > major || actualMajor == major && version.length > 1
+                    && Integer.parseInt(version[1]) >= minor;
+        } catch (NumberFormatException e) {
+            return false;
         }
     }
 

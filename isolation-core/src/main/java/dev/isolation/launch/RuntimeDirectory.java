@@ -11,6 +11,8 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Where the JVM keeps its control sockets and its sandboxes' private directories (overlay upper and work
@@ -27,7 +29,8 @@ final class RuntimeDirectory {
     static final String PROPERTY = "isolation.runtime.dir";
     private static final int S_IFMT = 0170000;
     private static final int S_IFSOCK = 0140000;
-    private static volatile Path ofThisJvm;
+    private static final Path SHARED_MEMORY = Path.of("/dev/shm");
+    private static final Map<Path, Path> OF_THIS_JVM = new ConcurrentHashMap<>();
 
     private RuntimeDirectory() {
     }
@@ -38,9 +41,30 @@ final class RuntimeDirectory {
                 : Path.of(System.getProperty("java.io.tmpdir"), "isolation-" + Credentials.effectiveUid());
     }
 
+    /**
+     * Where the sandboxes whose changes are discarded keep their private directories: under /dev/shm (a tmpfs) unless
+     * {@value #PROPERTY} is set. An overlay's upper and work directories on a tmpfs cost a start a fraction of what
+     * they cost on a disk file system (the kernel checks the work directory with a few file operations at each
+     * mount, each a journal transaction on ext4). What such a sandbox writes to its root is then held in memory,
+     * charged to the sandbox's memory group, until it ends.
+     */
+    static Path discardedSandboxes() throws IOException {
+        return System.getProperty(PROPERTY) == null && Files.isDirectory(SHARED_MEMORY)
+                && Files.isWritable(SHARED_MEMORY) ? ofThisJvm(sharedMemoryBase()) : ofThisJvm();
+    }
+
     /** The parent of the sandboxes' private directories: this JVM's directory. */
     static Path sandboxes() throws IOException {
         return ofThisJvm();
+    }
+
+    private static Path sharedMemoryBase() {
+        return SHARED_MEMORY.resolve("isolation-" + Credentials.effectiveUid());
+    }
+
+    /** The bases JVMs may have left directories in. */
+    private static List<Path> bases() {
+        return System.getProperty(PROPERTY) != null ? List.of(base()) : List.of(base(), sharedMemoryBase());
     }
 
     /** Where control sockets are bound: this JVM's directory. */
@@ -50,29 +74,34 @@ final class RuntimeDirectory {
 
     /** This JVM's directory, made on first use, after removing those of JVMs that are gone. */
     static Path ofThisJvm() throws IOException {
-        Path dir = ofThisJvm;
+        return ofThisJvm(base());
+    }
+
+    /** This JVM's directory in {@code base}, made on first use, after removing those of JVMs that are gone. */
+    private static Path ofThisJvm(Path base) throws IOException {
+        Path dir = OF_THIS_JVM.get(base);
         if (dir == null) {
-            synchronized (RuntimeDirectory.class) {     // once per JVM; later starts only read the field
-                dir = ofThisJvm;
+            synchronized (RuntimeDirectory.class) {     // once per JVM and base; later starts only read the map
+                dir = OF_THIS_JVM.get(base);
                 if (dir == null) {
-                    Path base = PrivateDirectory.ensure(base());
-                    removeAbandonedOnFirstUse(base);
-                    dir = PrivateDirectory.ensure(base.resolve(JvmLabel.thisJvm()));
+                    Path ensured = PrivateDirectory.ensure(base);
+                    removeAbandonedOnFirstUse(ensured);
+                    dir = PrivateDirectory.ensure(ensured.resolve(JvmLabel.thisJvm()));
                     removeAtExitIfEmpty(dir);
-                    ofThisJvm = dir;
+                    OF_THIS_JVM.put(base, dir);
                 }
             }
         }
         return dir;
     }
 
-    /** Removes the directories that JVMs which are gone left in the base, adding what it removed to {@code found}. */
+    /** Removes the directories that JVMs which are gone left in the bases, adding what it removed to {@code found}. */
     static void removeAbandoned(AbandonedResources found) throws IOException {
-        Path base = base();
-        if (!Files.exists(base, LinkOption.NOFOLLOW_LINKS)) {
-            return;
+        for (Path base : bases()) {
+            if (Files.exists(base, LinkOption.NOFOLLOW_LINKS)) {
+                removeAbandoned(PrivateDirectory.ensure(base), found);
+            }
         }
-        removeAbandoned(PrivateDirectory.ensure(base), found);
     }
 
     private static void removeAbandoned(Path base, AbandonedResources found) throws IOException {
