@@ -62,16 +62,16 @@ public record SandboxDirectory(Path path) {
     }
 
     /**
-     * Removes this directory if nothing is left in it but what it was made with for a root of this mode, empty: for an
-     * overlay, the upper directory (unless already removed), the work directory and the one overlayfs made in it.
-     * Each is one rmdir(2), which refuses a directory that is not empty.
+     * Removes this directory if nothing is left in it but what it was made with for a root of this mode, empty, and
+     * the upper directory is gone already (removed when the sandbox left it empty, or kept): for an overlay root, the
+     * work directory and the one overlayfs made in it. Each is one rmdir(2), which refuses a directory that is not
+     * empty.
      *
      * @return false if something else is left, which is then still there; true if the directory is gone
      */
     boolean removeIfEmpty(RootMode mode) {
         try {
             if (mode == RootMode.OVERLAY) {
-                Files.deleteIfExists(upper());
                 Files.deleteIfExists(work().resolve(OVERLAY_WORK_SUBDIRECTORY));    // not there if never mounted
                 Files.delete(work());
             }
