@@ -145,6 +145,7 @@ class LimitsTest {
         assertThat(ownGroups()).hasSize(groupsBefore.size() + 1);
         process.destroyForcibly().waitFor();
         assertThat(Sandboxes.pidsWithCommandLine("sleep " + marker)).isEmpty();
+        assertThat(dev.isolation.cgroups.CgroupRemover.shared().flush(java.time.Duration.ofSeconds(10))).isTrue();
         assertThat(ownGroups()).as("the group is removed when the sandbox ends").isEqualTo(groupsBefore);
     }
 
@@ -183,6 +184,8 @@ class LimitsTest {
         assertThat(ownGroups()).hasSize(before.size() + 1);
         process.getOutputStream().close();
         process.waitFor();
+        assertThat(dev.isolation.cgroups.CgroupRemover.shared().flush(java.time.Duration.ofSeconds(10)))
+                .as("the group is removed off the exit path").isTrue();
         assertThat(ownGroups()).isEqualTo(before);
         assertThatThrownBy(() -> Sandbox.builder().cgroupManager(CgroupManager.detect()).command("/bin/true").build())
                 .isInstanceOf(InvalidSandboxSpecException.class).hasMessageStartingWith("cgroupManager:");
