@@ -54,6 +54,16 @@ static void close_keeping_errno(int fd) {
     errno = saved;
 }
 
+/* openat2, again while it says EAGAIN: with RESOLVE_IN_ROOT or RESOLVE_BENEATH the kernel gives up a resolution
+ * through ".." when any mount or rename happened meanwhile, anywhere on the host (other sandboxes starting). */
+static int openat2_retrying(int dir, const char *path, struct open_how *how) {
+    int fd;
+    int attempts = 0;
+    do fd = (int)syscall(SYS_openat2, dir, path, how, sizeof *how);
+    while (fd < 0 && errno == EAGAIN && ++attempts < 1000);
+    return fd;
+}
+
 /* Opens path (relative to the root; leading slashes ignored), resolved inside the root. */
 static int open_in_root(const char *path, int flags) {
     path = in_root(path);
@@ -62,7 +72,7 @@ static int open_in_root(const char *path, int flags) {
     memset(&how, 0, sizeof how);
     how.flags = (uint64_t)(flags | O_CLOEXEC);
     how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
-    return (int)syscall(SYS_openat2, root_fd, path, &how, sizeof how);
+    return openat2_retrying(root_fd, path, &how);
 }
 
 static void forget_kept_dir(void) {
@@ -116,7 +126,7 @@ static int open_name_no_symlink(int dir, const char *name, int flags) {
     memset(&how, 0, sizeof how);
     how.flags = (uint64_t)(flags | O_CLOEXEC);
     how.resolve = RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS | RESOLVE_BENEATH;
-    return (int)syscall(SYS_openat2, dir, name, &how, sizeof how);
+    return openat2_retrying(dir, name, &how);
 }
 
 /*
