@@ -105,6 +105,31 @@ class RedirectTest {
                 .isEqualTo(MessageDigest.getInstance("SHA-256").digest(data));
     }
 
+    /** As the JDK does: streams the caller never closes do not keep descriptors once the sandbox has ended. */
+    @Test
+    void pipesNobodyClosedAreReleasedWhenTheSandboxEndsAndWhatWasLeftCanStillBeRead() throws Exception {
+        SandboxProcess first = sandbox("echo left").start();
+        first.waitFor();
+        long before = openDescriptors();
+        for (int i = 0; i < 40; i++) {
+            sandbox("echo left; echo also >&2").start().waitFor();
+        }
+        long after = openDescriptors();
+        for (int i = 0; i < 100 && after > before + 2; i++) {   // the last end may still be being handled
+            Thread.sleep(10);
+            after = openDescriptors();
+        }
+        assertThat(after).as("descriptors after 40 sandboxes whose streams nobody closed").isLessThanOrEqualTo(before + 2);
+        assertThat(read(first.getInputStream())).isEqualTo("left\n");
+    }
+
+    private static long openDescriptors() throws IOException {
+        try (java.util.stream.Stream<java.nio.file.Path> fds = java.nio.file.Files.list(java.nio.file.Path.of(
+                "/proc/self/fd"))) {
+            return fds.count();
+        }
+    }
+
     @Test
     void aMissingInputFileIsNamedAndNothingStarts() {
         org.assertj.core.api.Assertions.assertThatThrownBy(() -> sandbox("cat")

@@ -40,7 +40,10 @@ public final class LaunchedProgram {
 
     /** Hands the control channel to the exit watcher, which completes {@link #onExit()}. */
     void watchExit() throws IOException {
-        ExitWatcher.watch(channel, report -> exit.complete(exitOf(report)));
+        ExitWatcher.watch(channel, report -> {
+            exit.complete(exitOf(report));
+            stdio.processExited(); // after: a reader holding a stream (orphans keep its pipe open) never delays the end
+        });
     }
 
     /** The host side of the sandbox's filesystem, when it has its own root. */

@@ -75,7 +75,7 @@ final class ProgramStdio {
                 passed[0] = pipe[0];
                 owned[0] = true;
                 try {
-                    return new BufferedOutputStream(new FileOutputStream("/proc/self/fd/" + pipe[1]));
+                    return new ClosedAtExit(new FileOutputStream("/proc/self/fd/" + pipe[1]));
                 } finally {
                     Posix.closeQuietly(pipe[1]);
                 }
@@ -97,7 +97,7 @@ final class ProgramStdio {
                 passed[fd] = pipe[1];
                 owned[fd] = true;
                 try {
-                    return new BufferedInputStream(new FileInputStream("/proc/self/fd/" + pipe[0]));
+                    return new DrainedAtExit(new FileInputStream("/proc/self/fd/" + pipe[0]));
                 } finally {
                     Posix.closeQuietly(pipe[0]);
                 }
@@ -120,6 +120,66 @@ final class ProgramStdio {
             return Posix.open(path, flags, path);
         } catch (Posix.Failure e) {
             throw new RedirectFailure(path + " (" + Posix.errorText(e.errno()) + ")");
+        }
+    }
+
+    /**
+     * Once the sandbox has ended, as the JDK does for its processes: the program's stdin pipe is closed, and what is
+     * left in its stdout and stderr pipes is read into memory and the pipes closed, so that a caller who never closes
+     * the streams holds no descriptor for a sandbox that is gone (what was unread can still be read).
+     */
+    void processExited() {
+        if (stdin instanceof ClosedAtExit pipe) {
+            pipe.processExited();
+        }
+        for (InputStream output : new InputStream[] {stdout, stderr}) {
+            if (output instanceof DrainedAtExit pipe) {
+                pipe.processExited();
+            }
+        }
+    }
+
+    /** The stdin pipe's JVM end, closed when the sandbox ends. */
+    private static final class ClosedAtExit extends BufferedOutputStream {
+        ClosedAtExit(OutputStream pipe) {
+            super(pipe);
+        }
+
+        synchronized void processExited() {
+            try {
+                out.close();
+            } catch (IOException ignored) {
+                // the program is gone: nothing more can reach it
+            }
+        }
+    }
+
+    /** A stdout or stderr pipe's JVM end: when the sandbox ends, what is left moves into memory, the pipe closes. */
+    private static final class DrainedAtExit extends BufferedInputStream {
+        DrainedAtExit(InputStream pipe) {
+            super(pipe);
+        }
+
+        synchronized void processExited() {
+            InputStream pipe = in;
+            if (pipe == null) {
+                return; // closed by the caller
+            }
+            try {
+                java.io.ByteArrayOutputStream left = new java.io.ByteArrayOutputStream();
+                byte[] chunk = new byte[8192];
+                for (int available = pipe.available(); available > 0; available = pipe.available()) {
+                    int n = pipe.read(chunk, 0, Math.min(chunk.length, available));
+                    if (n < 0) {
+                        break;
+                    }
+                    left.write(chunk, 0, n);
+                }
+                pipe.close();
+                in = new java.io.ByteArrayInputStream(left.toByteArray());
+            } catch (IOException ignored) {
+                // closed meanwhile: the caller's own close won
+            }
         }
     }
 
