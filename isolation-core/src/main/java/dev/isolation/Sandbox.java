@@ -1,11 +1,10 @@
 package dev.isolation;
 
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
+import dev.isolation.launch.KernelFeatures;
 import dev.isolation.launch.Launcher;
 import java.io.IOException;
 
@@ -13,6 +12,10 @@ import java.io.IOException;
  * The entry point: {@code Sandbox.builder().command(...).allNamespaces().start()}.
  */
 public final class Sandbox {
+    /** Namespaces a kernel may lack, with the protection under which a caller may let a sandbox start without them. */
+    private static final Map<Namespace, Protection> OPTIONAL_NAMESPACES = Map.of(Namespace.TIME,
+            Protection.TIME_NAMESPACE, Namespace.CGROUP, Protection.CGROUP_NAMESPACE);
+
     private Sandbox() {
     }
 
@@ -44,14 +47,14 @@ public final class Sandbox {
     /** Best-effort namespaces this kernel does not have are left out (and reported); the others are checked later. */
     private static SandboxSpec withoutMissingNamespaces(SandboxSpec spec, List<Downgrade> downgrades) {
         SandboxSpec effective = spec;
-        for (Map.Entry<Namespace, Protection> optional : Map.of(Namespace.TIME, Protection.TIME_NAMESPACE,
-                Namespace.CGROUP, Protection.CGROUP_NAMESPACE).entrySet()) {
+        for (Map.Entry<Namespace, Protection> optional : OPTIONAL_NAMESPACES.entrySet()) {
             Namespace namespace = optional.getKey();
-            Path link = Path.of("/proc/self/ns", namespace.procName());
-            if (spec.has(namespace) && spec.isBestEffort(optional.getValue()) && !Files.exists(link)) {
+            if (spec.has(namespace) && spec.isBestEffort(optional.getValue())
+                    && !KernelFeatures.hasNamespace(namespace)) {
                 effective = effective.withoutNamespace(namespace);
                 downgrades.add(new Downgrade(optional.getValue(), namespace.procName(), "this kernel has no "
-                        + namespace.procName() + " namespace (" + link + " is missing)"));
+                        + namespace.procName() + " namespace (" + KernelFeatures.namespaceLink(namespace)
+                        + " is missing)"));
             }
         }
         return effective;

@@ -95,7 +95,7 @@ class StartFailureTest {
 
     private static void assertFailsCleanly(SandboxBuilder builder, String step, String path, String... messageParts)
             throws IOException {
-        Set<Long> childrenBefore = children();
+        Set<Long> childrenBefore = settled(children());
         List<String> mountsBefore = Files.readAllLines(Path.of("/proc/self/mountinfo"));
         assertThatThrownBy(builder::start)
                 .isInstanceOf(SandboxStartException.class)
@@ -107,14 +107,47 @@ class StartFailureTest {
                     assertThat(failure.path()).contains(path);
                     assertThat(failure.errno()).isPositive();
                 });
-        assertThat(children()).as("no process is left").isEqualTo(childrenBefore);
+        assertThat(settled(childrenBefore)).as("no process is left, the sandbox helper included")
+                .isEqualTo(childrenBefore);
         assertThat(Files.readAllLines(Path.of("/proc/self/mountinfo"))).as("no mount is left").isEqualTo(mountsBefore);
         try (Stream<Path> files = Files.list(SOCKETS)) {
             assertThat(files.filter(f -> f.toString().endsWith(".sock"))).as("no socket file is left").isEmpty();
         }
     }
 
+    /**
+     * The processes below this JVM once a helper that has reported is gone too (it exits right after its last
+     * report): polls up to 5 s until they are {@code expected}, and returns what they are then.
+     */
+    private static Set<Long> settled(Set<Long> expected) {
+        Set<Long> now = descendants();
+        for (int i = 0; i < 500 && !now.equals(expected); i++) {
+            try {
+                Thread.sleep(10);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+            now = descendants();
+        }
+        return now;
+    }
+
+    private static Set<Long> descendants() {
+        return ProcessHandle.current().descendants().filter(ProcessHandle::isAlive).map(ProcessHandle::pid)
+                .collect(Collectors.toSet());
+    }
+
+    /**
+     * Every process below this JVM: the resident launcher (started by the first sandbox of the JVM, and kept) and
+     * the sandbox helpers it forks, with all they started.
+     */
     private static Set<Long> children() {
-        return ProcessHandle.current().children().map(ProcessHandle::pid).collect(Collectors.toSet());
+        try {
+            Sandbox.builder().command("/bin/true").start().waitFor(); // the launcher exists before "before"
+        } catch (IOException | InterruptedException e) {
+            throw new IllegalStateException("a plain sandbox cannot start", e);
+        }
+        return descendants();
     }
 }
