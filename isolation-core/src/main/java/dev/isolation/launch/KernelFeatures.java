@@ -18,7 +18,26 @@ public final class KernelFeatures {
     private static final Set<Namespace> NAMESPACES_FOUND = ConcurrentHashMap.newKeySet();
     private static final Set<String> FILESYSTEMS_FOUND = ConcurrentHashMap.newKeySet();
 
+    private static final boolean TMPFS_USER_XATTRS = releaseAtLeast(System.getProperty("os.version", "0.0"), 6, 6);
+
     private KernelFeatures() {
+    }
+
+    /** Whether tmpfs takes user.* extended attributes (Linux 6.6), which an overlay in a user namespace needs. */
+    static boolean tmpfsHasUserXattrs() {
+        return TMPFS_USER_XATTRS;
+    }
+
+    /** Whether a kernel release such as "6.18.44-fc" is {@code major.minor} or later; false if it cannot be read. */
+    static boolean releaseAtLeast(String release, int major, int minor) {
+        String[] parts = release.split("[.-]");
+        try {
+            int actualMajor = Integer.parseInt(parts[0]);
+            return actualMajor > major || actualMajor == major && parts.length > 1
+                    && Integer.parseInt(parts[1]) >= minor;
+        } catch (NumberFormatException e) {
+            return false;
+        }
     }
 
     /** The link of the JVM's own namespace of this type, which /proc has for every type the kernel was built with. */

@@ -70,21 +70,8 @@ public final class Launcher {
         FilesystemSpec filesystem = spec.filesystem().orElseThrow();
         boolean userXattrs = spec.has(Namespace.USER) && !Credentials.hasCapability(Credentials.CAP_SYS_ADMIN);
         return filesystem.mode() == RootMode.OVERLAY && filesystem.changes() instanceof ChangesPolicy.Discard
-                && (!userXattrs || TMPFS_HAS_USER_XATTRS) ? RuntimeDirectory.discardedSandboxes()
+                && (!userXattrs || KernelFeatures.tmpfsHasUserXattrs()) ? RuntimeDirectory.discardedSandboxes()
                 : RuntimeDirectory.sandboxes();
-    }
-
-    private static final boolean TMPFS_HAS_USER_XATTRS = kernelAtLeast(6, 6);
-
-    private static boolean kernelAtLeast(int major, int minor) {
-        String[] version = System.getProperty("os.version", "0.0").split("[.-]");
-        try {
-            int actualMajor = Integer.parseInt(version[0]);
-            return actualMajor > major || actualMajor == major && version.length > 1
-                    && Integer.parseInt(version[1]) >= minor;
-        } catch (NumberFormatException e) {
-            return false;
-        }
     }
 
     /** The sandbox's cgroup with its limits; null (and a downgrade) if that fails and the caller allowed it. */

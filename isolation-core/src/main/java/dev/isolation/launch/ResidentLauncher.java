@@ -24,7 +24,7 @@ import java.util.List;
  */
 final class ResidentLauncher {
     private static final SecureRandom RANDOM = new SecureRandom();
-    private static final int PIPE_ERRORS_EPIPE = 32;
+    private static final int EPIPE = 32;
     private static final int ECONNRESET = 104;
     private static final int CONNECT_TIMEOUT_MILLIS = 10_000;
     private static final Object STARTING = new Object();
@@ -53,7 +53,7 @@ final class ResidentLauncher {
         try {
             launcher.send(request, fds);
         } catch (Posix.Failure e) {
-            if (e.errno() != PIPE_ERRORS_EPIPE && e.errno() != ECONNRESET) {
+            if (e.errno() != EPIPE && e.errno() != ECONNRESET) {
                 throw e;
             }
             replace(launcher).send(request, fds); // it died since the last start: once more, with a new one

@@ -26,4 +26,14 @@ class KernelFeaturesTest {
         assertThat(KernelFeatures.hasFilesystem("no-such-filesystem")).isFalse();
         assertThat(KernelFeatures.hasFilesystem("pro")).as("a whole name only").isFalse();
     }
+
+    @Test
+    void kernelReleasesCompareByMajorThenMinor() {
+        assertThat(KernelFeatures.releaseAtLeast("6.18.44-fc-v595", 6, 6)).isTrue();
+        assertThat(KernelFeatures.releaseAtLeast("6.6.0", 6, 6)).isTrue();
+        assertThat(KernelFeatures.releaseAtLeast("6.1.0-13-amd64", 6, 6)).isFalse();
+        assertThat(KernelFeatures.releaseAtLeast("5.19.1", 6, 6)).isFalse();
+        assertThat(KernelFeatures.releaseAtLeast("7.0", 6, 6)).isTrue();
+        assertThat(KernelFeatures.releaseAtLeast("unknown", 6, 6)).isFalse();
+    }
 }
