@@ -21,10 +21,10 @@
 
 static const int FORWARDED_SIGNALS[] = {SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2};
 
-static void send_failure(int fd, int downgraded, int step, int err, const char *detail) {
+static void send_failure(int fd, enum failure_kind kind, int step, int err, const char *detail) {
     struct failure f;
     memset(&f, 0, sizeof f);
-    f.downgraded = downgraded;
+    f.kind = kind;
     f.step = step;
     f.err = err;
     snprintf(f.detail, sizeof f.detail, "%s", detail ? detail : "");
@@ -32,12 +32,12 @@ static void send_failure(int fd, int downgraded, int step, int err, const char *
 }
 
 void fail(int fd, int step, int err, const char *detail) {
-    send_failure(fd, 0, step, err, detail);
+    send_failure(fd, FAILURE_FATAL, step, err, detail);
     _exit(127);
 }
 
 void downgrade(int fd, int step, int err, const char *detail) {
-    send_failure(fd, 1, step, err, detail);
+    send_failure(fd, FAILURE_DOWNGRADED, step, err, detail);
 }
 
 /* The path or value an operation acted on, for the error message. */
@@ -126,8 +126,17 @@ void exit_report_of(struct exit_report *report, int status, const struct rusage 
     report->max_rss_kib = usage->ru_maxrss;
 }
 
-/* program: the program to wait for, or -1 in an environment, whose init lives until it is told to end. */
-static void run_init(pid_t program, int sync_fd) {
+/* As PID 1, after the program ended: SIGKILL to every other process of the pid namespace, each reaped (the killed
+ * ones' orphans come here too), so that when the helper hears of the program's end nothing of the sandbox runs. */
+static void end_the_rest(void) {
+    kill(-1, SIGKILL);
+    while (wait4(-1, NULL, __WALL, NULL) > 0 || errno == EINTR) {
+    }
+}
+
+/* program: the program to wait for, or -1 in an environment, whose init lives until it is told to end.
+ * pid1: this is PID 1 of the sandbox's own pid namespace (a reaper in an environment's is not: others live there). */
+static void run_init(pid_t program, int sync_fd, int pid1) {
     sigset_t set;
     sigemptyset(&set);
     sigaddset(&set, SIGCHLD);
@@ -156,6 +165,8 @@ static void run_init(pid_t program, int sync_fd) {
             if (pid != program) continue; /* an orphan, reaped */
             struct exit_report report;
             exit_report_of(&report, status, &usage);
+            if (pid1) end_the_rest();
+            report.rest_ended = pid1;
             if (send(sync_fd, &report, sizeof report, MSG_NOSIGNAL) < 0) { /* helper gone */ }
             _exit(0);
         }
@@ -173,18 +184,28 @@ static int send_namespaces(int sync_fd) {
         if (fds[i] < 0) fds[i] = openat(AT_FDCWD, "/dev/null", O_RDONLY | O_CLOEXEC); /* a namespace the kernel lacks */
         if (fds[i] < 0) return -1;
     }
-    union { struct cmsghdr align; char buf[CMSG_SPACE(sizeof fds)]; } control;
-    char byte = 'N';
-    struct iovec iov = {.iov_base = &byte, .iov_len = 1};
-    struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.buf, .msg_controllen = sizeof control.buf};
-    struct cmsghdr *c = CMSG_FIRSTHDR(&msg);
-    c->cmsg_level = SOL_SOCKET;
-    c->cmsg_type = SCM_RIGHTS;
-    c->cmsg_len = CMSG_LEN(sizeof fds);
-    memcpy(CMSG_DATA(c), fds, sizeof fds);
-    int rc = sendmsg(sync_fd, &msg, MSG_NOSIGNAL) == 1 ? 0 : -1;
+    int rc = send_with_fds(sync_fd, 'N', fds, ENV_NAMESPACE_COUNT);
     for (int i = 0; i < ENV_NAMESPACE_COUNT; i++) close(fds[i]);
     return rc;
+}
+
+/* A ready sandbox, set up: say so, then wait for the program's stdin, stdout and stderr, which the helper passes on
+ * when the sandbox is started (or for the end, when it is discarded). */
+static void await_stdio(struct child_channels ch) {
+    send_failure(ch.error_fd, FAILURE_NONE_READY, 0, 0, "");
+    char byte;
+    int stdio[3];
+    if (receive_with_fds(ch.sync_fd, &byte, 1, stdio, 3) != 3) _exit(127); /* discarded: nothing to report to */
+    for (int fd = 0; fd < 3; fd++) {
+        if (dup2(stdio[fd], fd) < 0) fail(ch.error_fd, 0, errno, "stdio of the program");
+    }
+    for (int i = 0; i < 3; i++) {
+        if (stdio[i] > 2) close(stdio[i]);
+    }
+}
+
+const struct op *clone_op_of(const struct plan *plan) {
+    return &plan->ops[plan->ops[0].type == OP_CLONE ? 0 : 1];
 }
 
 void child_main(const struct plan *plan, struct child_channels ch, enum child_role role) {
@@ -201,12 +222,13 @@ void child_main(const struct plan *plan, struct child_channels ch, enum child_ro
         int rc = op_run_setup(op);
         if (rc < 0) step_failed(op, rc, ch.error_fd, i);
     }
+    if (clone_op_of(plan)->num[1] == CLONE_READY) await_stdio(ch);
     if (role == CHILD_IS_ENVIRONMENT) {
         /* set up, and nothing to run: init hands its namespaces to the helper (it stays not dumpable, so nothing can
          * open them from /proc), EOF on the error pipe tells the helper, and init then holds the namespaces */
         if (send_namespaces(ch.sync_fd) < 0) fail(ch.error_fd, 0, errno, "/proc/self/ns");
         close(ch.error_fd);
-        run_init(-1, ch.sync_fd);
+        run_init(-1, ch.sync_fd, 1);
     }
     if (role == CHILD_IS_PROGRAM) {
         become_program(plan, ch);
@@ -221,6 +243,6 @@ void child_main(const struct plan *plan, struct child_channels ch, enum child_ro
     if (program == 0) become_program(plan, ch);
     close(ch.error_fd);
     close_passed_fds(plan);
-    run_init(program, ch.sync_fd);
+    run_init(program, ch.sync_fd, role == CHILD_IS_INIT);
     _exit(127);
 }

@@ -57,6 +57,7 @@ struct sandbox {
     int child_done;      /* the child has been reaped, with this status and usage: */
     int child_status;
     struct rusage child_usage;
+    int exit_reported;   /* REPORT_EXITED was sent (as soon as init said nothing of the sandbox runs any more) */
 };
 
 static void reaped(struct sandbox *s, pid_t pid, int status, const struct rusage *usage) {
@@ -214,6 +215,20 @@ static void __attribute__((noreturn)) abort_start(struct sandbox *s, int step, i
     _exit(127);
 }
 
+/* A ready sandbox is set up: the JVM hears so, and its COMMAND_GO brings the program's stdin, stdout and stderr,
+ * which go on to the child (it makes them its 0, 1 and 2 and goes on to exec). Anything else discards the sandbox. */
+static void hand_over_stdio(struct sandbox *s) {
+    if (report(s->control_fd, REPORT_READY, 0, 0, 0, "") < 0) abort_start(s, 0, errno, "control socket");
+    uint32_t command = 0;
+    int stdio[3];
+    int received = receive_with_fds(s->control_fd, &command, sizeof command, stdio, 3);
+    if (received < 0) abort_start(s, 0, errno == EPIPE ? ECANCELED : errno, "ready sandbox discarded");
+    int sent = received == 3 && command == COMMAND_GO ? send_with_fds(s->sync_fd, 'S', stdio, 3) : -1;
+    int err = received == 3 && command == COMMAND_GO ? errno : ECANCELED;
+    for (int i = 0; i < received; i++) close(stdio[i]);
+    if (sent < 0) abort_start(s, 0, err, command == COMMAND_GO ? "stdio of the ready sandbox" : "ready sandbox discarded");
+}
+
 static void start(struct sandbox *s, const struct plan *plan) {
     int sync_pair[2], error_pipe[2];
     if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sync_pair) < 0) abort_start(s, 0, errno, "socketpair");
@@ -239,7 +254,7 @@ static void start(struct sandbox *s, const struct plan *plan) {
         abort_start(s, (int)i, err, op->type == OP_JOIN_NAMESPACES ? detail : op->str[0]);
     }
 
-    const struct op *clone_op = &plan->ops[plan->ops[0].type == OP_CLONE ? 0 : 1];
+    const struct op *clone_op = clone_op_of(plan);
     uint64_t flags = clone_op->num[0];
     /* The launcher's ready network namespace, made ahead off the start path, used instead of a new one: owned by the
      * same user namespace as one the clone would make (none is cloned with it), and used by this sandbox only. */
@@ -291,7 +306,11 @@ static void start(struct sandbox *s, const struct plan *plan) {
         do n = read(s->error_fd, &f, sizeof f); while (n < 0 && errno == EINTR);
         if (n == 0) break;
         if (n != (ssize_t)sizeof f) abort_start(s, 0, n < 0 ? errno : EPROTO, "error pipe");
-        if (!f.downgraded) abort_start(s, f.step, f.err, f.detail);
+        if (f.kind == FAILURE_NONE_READY) {
+            hand_over_stdio(s);
+            continue;
+        }
+        if (f.kind != FAILURE_DOWNGRADED) abort_start(s, f.step, f.err, f.detail);
         report(s->control_fd, REPORT_DOWNGRADED, 0, f.step, f.err, f.detail);
     }
     close(s->error_fd);
@@ -302,6 +321,14 @@ static void start(struct sandbox *s, const struct plan *plan) {
     pid_t program = s->environment ? s->child : receive_program_pid(s->sync_fd);
     if (program <= 0) abort_start(s, (int)plan->count - 1, ECHILD, "sandbox ended before exec");
     report(s->control_fd, REPORT_STARTED, program, 0, 0, namespaces);
+}
+
+static void report_exit(struct sandbox *s, struct exit_report ended) {
+    char usage[96];
+    snprintf(usage, sizeof usage, "%lld %lld %lld", (long long)ended.user_usec, (long long)ended.system_usec,
+             (long long)ended.max_rss_kib);
+    report(s->control_fd, REPORT_EXITED, ended.status, 0, 0, usage);
+    s->exit_reported = 1;
 }
 
 /* Wait for the sandbox to end, obeying the JVM and forwarding signals; returns how the program ended. */
@@ -327,6 +354,9 @@ static struct exit_report monitor(struct sandbox *s) {
             struct exit_report report;
             if (recv(s->sync_fd, &report, sizeof report, MSG_DONTWAIT) == (ssize_t)sizeof report) program = report;
             else sync_open = 0; /* init is gone; its SIGCHLD follows */
+            /* Nothing of the sandbox runs any more: the JVM hears of the end now, not after the kernel has taken
+             * down the namespaces (init's exit does that, and is still waited for here). */
+            if (program.status >= 0 && program.rest_ended && !s->exit_reported) report_exit(s, program);
         }
         if (fds[0].revents) {
             struct signalfd_siginfo info;
@@ -380,10 +410,7 @@ static int serve_sandbox(int control_fd, int ready_network_fd) {
         close(null_fd);
     }
     struct exit_report ended = monitor(&s);
-    char usage[96];
-    snprintf(usage, sizeof usage, "%lld %lld %lld", (long long)ended.user_usec, (long long)ended.system_usec,
-             (long long)ended.max_rss_kib);
-    report(s.control_fd, REPORT_EXITED, ended.status, 0, 0, usage);
+    if (!s.exit_reported) report_exit(&s, ended);
     return exit_code_of(ended.status);
 }
 
@@ -391,24 +418,9 @@ static int serve_sandbox(int control_fd, int ready_network_fd) {
  * Returns 1 at EOF (the JVM closed the launcher socket), 0 with the descriptors, -1 on a malformed request (its
  * descriptors closed). */
 static int receive_request(int launcher_fd, uint32_t request[2], int fds[REQUEST_FDS]) {
-    union { struct cmsghdr align; char buf[CMSG_SPACE(sizeof(int) * REQUEST_FDS)]; } control;
-    struct iovec iov = {.iov_base = request, .iov_len = 2 * sizeof *request};
-    struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.buf, .msg_controllen = sizeof control.buf};
-    ssize_t n;
-    do n = recvmsg(launcher_fd, &msg, MSG_CMSG_CLOEXEC); while (n < 0 && errno == EINTR);
-    if (n == 0 || (n < 0 && errno != ENOMEM && errno != ENOBUFS)) return 1;
-    int received = 0;
-    for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
-        if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS) continue;
-        int count = (int)((c->cmsg_len - CMSG_LEN(0)) / sizeof(int));
-        int *passed = (int *)CMSG_DATA(c);
-        for (int i = 0; i < count; i++) {
-            if (received < REQUEST_FDS) fds[received++] = passed[i];
-            else close(passed[i]);
-        }
-    }
-    if (n == (ssize_t)(2 * sizeof *request) && request[0] == REQUEST_SANDBOX && received == REQUEST_FDS
-        && !(msg.msg_flags & MSG_CTRUNC)) return 0;
+    int received = receive_with_fds(launcher_fd, request, 2 * sizeof *request, fds, REQUEST_FDS);
+    if (received < 0) return errno == EPROTO || errno == ENOMEM || errno == ENOBUFS ? -1 : 1;
+    if (request[0] == REQUEST_SANDBOX && received == REQUEST_FDS) return 0;
     for (int i = 0; i < received; i++) close(fds[i]);
     return -1;
 }

@@ -19,7 +19,8 @@
 #include <sys/types.h>
 
 #define WIRE_MAGIC 0x49534F4CU /* "ISOL" */
-#define WIRE_VERSION 2U /* 2: a resident launcher forks sandbox helpers; the plan is one length-prefixed frame */
+#define WIRE_VERSION 3U /* 2: a resident launcher forks sandbox helpers; the plan is one length-prefixed frame;
+                           3: ready sandboxes (CLONE_READY, REPORT_READY, COMMAND_GO) */
 
 /* Operation types. */
 enum op_type {
@@ -63,11 +64,14 @@ enum op_type {
 
 /* OP_CLONE num1: an environment: init holds the namespaces with no program of its own; programs join it later. */
 #define CLONE_ENVIRONMENT 1
+/* OP_CLONE num1: a ready sandbox, set up ahead of its start: once set up, the child waits for the program's stdin,
+ * stdout and stderr (COMMAND_GO) and only then goes on to exec. */
+#define CLONE_READY 2
 
 /* What init (or the helper, without a pid namespace) knows of the program's end: sent on the sync socket. */
 struct exit_report {
     int32_t status;      /* the raw wait status */
-    int32_t reserved;
+    int32_t rest_ended;  /* 1: init killed and reaped every other process of the sandbox before it sent this */
     int64_t user_usec;   /* CPU time of the program and the children it waited for */
     int64_t system_usec;
     int64_t max_rss_kib; /* the largest resident set among them */
@@ -100,13 +104,15 @@ enum report_type {
     REPORT_STARTED = 1, /* value: host pid of the program */
     REPORT_FAILED = 2,  /* step, err, detail, errno text */
     REPORT_EXITED = 3,  /* value: raw wait status of the program; detail: "user_usec system_usec max_rss_kib" */
-    REPORT_DOWNGRADED = 4 /* step, err, detail: a best-effort step failed and was skipped; sent before STARTED */
+    REPORT_DOWNGRADED = 4, /* step, err, detail: a best-effort step failed and was skipped; sent before STARTED */
+    REPORT_READY = 5       /* a ready sandbox is set up and waits for COMMAND_GO */
 };
 
 /* Commands from the JVM to the helper. */
 enum command_type {
     COMMAND_KILL = 1,     /* SIGKILL the whole sandbox */
-    COMMAND_TERMINATE = 2 /* SIGTERM to the program (through init, which forwards it) */
+    COMMAND_TERMINATE = 2, /* SIGTERM to the program (through init, which forwards it) */
+    COMMAND_GO = 3         /* a ready sandbox starts: with the program's stdin, stdout and stderr (SCM_RIGHTS) */
 };
 
 /* The one request the JVM sends the resident launcher: {REQUEST_SANDBOX, flags}, with REQUEST_FDS descriptors: the
@@ -115,6 +121,9 @@ enum command_type {
 /* Flag: the sandbox gets a new network namespace and no user namespace: the launcher's ready one will do. */
 #define REQUEST_NETWORK_NAMESPACE 1U
 #define REQUEST_FDS 4
+
+/* The most descriptors one message of ours carries (an environment's namespaces). */
+#define MAX_PASSED_AT_ONCE 8
 
 struct op {
     uint32_t type;
@@ -130,9 +139,16 @@ struct plan {
     struct op *ops;
 };
 
+/* What a struct failure on the error pipe says. */
+enum failure_kind {
+    FAILURE_FATAL = 0,      /* the start failed */
+    FAILURE_DOWNGRADED = 1, /* a best-effort step failed, setup went on */
+    FAILURE_NONE_READY = 2  /* no failure: a ready sandbox is set up and waits for its stdio */
+};
+
 /* A failure inside the sandbox's processes, sent to the helper over the error pipe. */
 struct failure {
-    int32_t downgraded; /* 1: a best-effort step failed, setup went on; 0: the start failed */
+    int32_t kind;       /* enum failure_kind */
     int32_t step;
     int32_t err;
     char detail[512];
@@ -167,6 +183,8 @@ int write_full(int fd, const void *buf, size_t len);
 int connect_unix(const char *path);
 int connect_unix_typed(const char *path, int type);
 int report(int fd, uint32_t type, int32_t value, int32_t step, int32_t err, const char *detail);
+int send_with_fds(int fd, char byte, const int *fds, int count);
+int receive_with_fds(int fd, void *buf, size_t len, int *fds, int max);
 
 /* child.c */
 struct child_channels {
@@ -184,5 +202,6 @@ void child_main(const struct plan *plan, struct child_channels ch, enum child_ro
 void exit_report_of(struct exit_report *report, int status, const struct rusage *usage);
 void fail(int fd, int step, int err, const char *detail) __attribute__((noreturn));
 void downgrade(int fd, int step, int err, const char *detail);
+const struct op *clone_op_of(const struct plan *plan);
 
 #endif

@@ -45,7 +45,7 @@ public final class Sandbox {
     }
 
     /** Best-effort namespaces this kernel does not have are left out (and reported); the others are checked later. */
-    private static SandboxSpec withoutMissingNamespaces(SandboxSpec spec, List<Downgrade> downgrades) {
+    static SandboxSpec withoutMissingNamespaces(SandboxSpec spec, List<Downgrade> downgrades) {
         SandboxSpec effective = spec;
         for (Map.Entry<Namespace, Protection> optional : OPTIONAL_NAMESPACES.entrySet()) {
             Namespace namespace = optional.getKey();

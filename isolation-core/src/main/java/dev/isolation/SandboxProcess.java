@@ -28,7 +28,8 @@ public final class SandboxProcess extends Process {
     private final CompletableFuture<Outcome> outcome;
     private volatile SandboxFilesystem.Result filesystemResult;
     private volatile IOException filesystemFailure;
-    private volatile ResourceUsage finalUsage;
+    /** The cgroup's usage at the end (empty without a group of its own or its environment's, or if unreadable). */
+    private final CompletableFuture<Optional<ResourceUsage>> finalUsage = new CompletableFuture<>();
     private volatile ProgramUsage programUsage;
     private volatile boolean destroyed;
     private final java.util.concurrent.atomic.AtomicReference<Outcome.TimedOut> timedOut =
@@ -68,6 +69,7 @@ public final class SandboxProcess extends Process {
             }
             return destroyed ? new Outcome.Destroyed(ended) : ended;
         });
+        outcome.whenComplete((ended, failure) -> finishUsage());
     }
 
     /** CPU time so far of the program and all it started: the cgroup's when it has its own, else the process tree's. */
@@ -121,29 +123,58 @@ public final class SandboxProcess extends Process {
     private Outcome finishCgroup(Outcome ended) {
         boolean killed = ended instanceof Outcome.Signaled signaled && signaled.signal() == 9;
         if (environmentGroup != null) {
+            ResourceUsage usage;
             try {
-                finalUsage = environmentGroup.usage();
+                usage = environmentGroup.usage();
             } catch (IOException e) {
+                finalUsage.complete(Optional.empty());
                 return ended;               // the environment was closed meanwhile: its group is gone
             }
-            return killed && finalUsage.oomKills() > oomKillsBefore ? new Outcome.OutOfMemory(9) : ended;
+            finalUsage.complete(Optional.of(usage));
+            return killed && usage.oomKills() > oomKillsBefore ? new Outcome.OutOfMemory(9) : ended;
         }
         Optional<Cgroup> cgroup = launched.cgroup();
         if (cgroup.isEmpty()) {
+            finalUsage.complete(Optional.empty());
             return ended;
         }
-        try {
-            finalUsage = cgroup.get().usage();
-        } catch (IOException e) {
-            filesystemFailure = e;
+        if (!killed) {
+            return ended; // the usage is read, and the group removed, once the outcome is out (finishUsage)
         }
-        // off the exit path: the outcome does not wait for the kernel to take the group down
-        CgroupRemover.shared().submit(cgroup.get()).exceptionally(failure -> {
+        Optional<ResourceUsage> usage = readFinalUsageAndRemove(cgroup.get());
+        return usage.isPresent() && usage.get().oomKills() > 0 ? new Outcome.OutOfMemory(9) : ended;
+    }
+
+    /**
+     * After the outcome: reads the final usage of the sandbox's own group, if not read yet (it is only needed for the
+     * outcome after a SIGKILL, to tell an OOM kill), and hands the group to the remover. Off the exit path.
+     */
+    private void finishUsage() {
+        Optional<Cgroup> cgroup = launched.cgroup();
+        if (cgroup.isPresent() && environmentGroup == null && !finalUsage.isDone()) {
+            readFinalUsageAndRemove(cgroup.get());
+        }
+        finalUsage.complete(Optional.empty());
+    }
+
+    private Optional<ResourceUsage> readFinalUsageAndRemove(Cgroup cgroup) {
+        Optional<ResourceUsage> usage;
+        try {
+            usage = Optional.of(cgroup.usage());
+        } catch (IOException e) {
+            REMOVAL_LOG.log(System.Logger.Level.WARNING, "cannot read the final usage of the cgroup of " + this
+                    + ": " + e.getMessage());
+            usage = Optional.empty();
+        }
+        // the outcome does not wait for the kernel to take the group down; queued before the usage is out, so that
+        // whoever has the result and then flushes the remover finds the group gone
+        CgroupRemover.shared().submit(cgroup).exceptionally(failure -> {
             REMOVAL_LOG.log(System.Logger.Level.WARNING, "cannot remove the cgroup of " + this
                     + ": " + failure.getMessage());
             return null;
         });
-        return killed && finalUsage != null && finalUsage.oomKills() > 0 ? new Outcome.OutOfMemory(9) : ended;
+        finalUsage.complete(usage);
+        return usage;
     }
 
     /**
@@ -154,7 +185,7 @@ public final class SandboxProcess extends Process {
     public Optional<ResourceUsage> resourceUsage() throws IOException {
         if (outcome.isDone()) {
             outcome.join();
-            return Optional.ofNullable(finalUsage);
+            return finalUsage.join();
         }
         if (environmentGroup != null) {
             return Optional.of(environmentGroup.usage());
@@ -253,12 +284,12 @@ public final class SandboxProcess extends Process {
     /** Waits for the program to end; returns how it ended and what its sandbox used. */
     public SandboxResult waitForResult() throws InterruptedException {
         Outcome ended = waitForOutcome();
-        return new SandboxResult(ended, programUsage, Optional.ofNullable(finalUsage));
+        return new SandboxResult(ended, programUsage, finalUsage.join());
     }
 
     /** Completes with the outcome and final usage when the sandbox has ended. */
     public CompletableFuture<SandboxResult> result() {
-        return outcome.thenApply(ended -> new SandboxResult(ended, programUsage, Optional.ofNullable(finalUsage)));
+        return outcome.thenCombine(finalUsage, (ended, usage) -> new SandboxResult(ended, programUsage, usage));
     }
 
     /** Completes with the outcome when the sandbox has ended. */

@@ -130,6 +130,18 @@ public final class SandboxSpec {
         return Sandbox.start(this);
     }
 
+    /**
+     * Keeps {@code count} sandboxes of this spec set up ahead of their start, so that a start only hands over the
+     * program's stdio and runs the program's own last steps: see {@link ReadySandboxes}. Close it to end those not
+     * started.
+     *
+     * @throws IllegalArgumentException if {@code count} is not 1 to {@value ReadySandboxes#MAX_READY}, or this is an
+     *                                  environment's spec
+     */
+    public ReadySandboxes keepReady(int count) {
+        return new ReadySandboxes(this, count);
+    }
+
     /** The program and its arguments; empty for an environment's own spec (its programs come with exec). */
     public List<String> command() {
         return command;

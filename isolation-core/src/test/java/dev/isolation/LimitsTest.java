@@ -183,7 +183,7 @@ class LimitsTest {
                 .cgroupManager(CgroupManager.detect()).command("/bin/sh", "-c", "read line").start();
         assertThat(ownGroups()).hasSize(before.size() + 1);
         process.getOutputStream().close();
-        process.waitFor();
+        process.result().join(); // the final usage is read, and the removal queued, once the outcome is out
         assertThat(dev.isolation.cgroups.CgroupRemover.shared().flush(java.time.Duration.ofSeconds(10)))
                 .as("the group is removed off the exit path").isTrue();
         assertThat(ownGroups()).isEqualTo(before);

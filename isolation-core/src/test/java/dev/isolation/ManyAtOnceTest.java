@@ -106,7 +106,8 @@ class ManyAtOnceTest {
             SandboxProcess process = builder.start();
             process.getOutputStream().close();
             String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
-            return output + " " + process.waitFor();
+            // the result: its final usage is read, and its group's removal queued, once the outcome is out
+            return output + " " + process.result().join().outcome().exitValue();
         } finally {
             alive.decrementAndGet();
         }

@@ -59,6 +59,17 @@ final class ControlChannel implements AutoCloseable {
         send(ByteBuffer.allocate(4).order(ByteOrder.nativeOrder()).putInt(command).array());
     }
 
+    /** A command with descriptors attached (SCM_RIGHTS); the caller keeps, and closes, its own. */
+    void sendCommand(int command, int[] fds) throws IOException {
+        synchronized (lock) {
+            if (fd < 0) {
+                throw new EOFException("the control socket of the sandbox helper is closed");
+            }
+            Posix.sendWithDescriptors(fd, ByteBuffer.allocate(4).order(ByteOrder.nativeOrder()).putInt(command)
+                    .array(), fds, "control socket of a sandbox helper");
+        }
+    }
+
     Report readReport() throws IOException {
         ByteBuffer header = read(24);
         int type = header.getInt();

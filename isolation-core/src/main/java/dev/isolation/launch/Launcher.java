@@ -34,6 +34,29 @@ public final class Launcher {
      *                   the host cannot apply
      */
     public static LaunchedProgram start(SandboxSpec spec, List<Downgrade> downgrades) throws IOException {
+        return withResources(spec, downgrades, false, Launcher::launchProgram);
+    }
+
+    /**
+     * Sets a sandbox up ahead of its start: everything {@link #start} does but the program's phase (stdio, passed
+     * descriptors, identity, capabilities, seccomp, exec), for which its child waits until {@link ReadyLaunch#start()}.
+     * Its stdio is /dev/null until then. An environment cannot be made ready (it has no program to wait for).
+     */
+    public static ReadyLaunch prepare(SandboxSpec spec, List<Downgrade> downgrades) throws IOException {
+        if (spec.isEnvironment()) {
+            throw new IllegalArgumentException("an environment cannot be kept ready: it has no program to start");
+        }
+        return withResources(spec, downgrades, true, Launcher::launchReady);
+    }
+
+    /** What is done with a sandbox's plan and resources, which are released if it throws. */
+    private interface Launch<T> {
+        T launch(SandboxSpec spec, Plan plan, boolean newNetworkNamespace, SandboxFilesystem filesystem,
+                Cgroup cgroup, List<Downgrade> downgraded) throws IOException;
+    }
+
+    private static <T> T withResources(SandboxSpec spec, List<Downgrade> downgrades, boolean ready, Launch<T> launch)
+            throws IOException {
         List<Downgrade> downgraded = new ArrayList<>(downgrades);
         Preflight.check(spec);
         SandboxFilesystem filesystem = spec.filesystem().isPresent()
@@ -46,19 +69,31 @@ public final class Launcher {
             if (spec.limits().isPresent()) {
                 cgroup = createCgroup(spec, downgraded);
             }
-            return start(spec, filesystem, cgroup, downgraded);
+            Plan plan = PlanFactory.forSpec(spec, IdMapWriters.setgroupsAllowed(spec),
+                    filesystem == null ? List.of() : filesystem.steps(), cgroup == null ? List.of()
+                            : cgroup.selfJoinFiles().isEmpty() ? cgroup.procsFiles() : cgroup.selfJoinFiles());
+            return launch.launch(spec, ready ? plan.readied() : plan,
+                    spec.has(Namespace.NETWORK) && !spec.has(Namespace.USER), filesystem, cgroup, downgraded);
         } catch (IOException | RuntimeException e) {
-            if (filesystem != null) {
-                filesystem.discard();
-            }
-            if (cgroup != null) {
-                cgroup.remove();
-            }
+            release(filesystem, cgroup);
             if (e instanceof IOException && !(e instanceof SandboxStartException)) {
                 throw new SandboxStartException("Cannot run program \"" + spec.programName() + "\" in a sandbox: "
                         + e.getMessage(), "cgroup", "", 0);
             }
             throw e;
+        }
+    }
+
+    /** The filesystem and cgroup of a sandbox that did not start (its helper has exited). */
+    static void release(SandboxFilesystem filesystem, Cgroup cgroup) throws IOException {
+        try {
+            if (filesystem != null) {
+                filesystem.discard();
+            }
+        } finally {
+            if (cgroup != null) {
+                cgroup.remove();
+            }
         }
     }
 
@@ -98,41 +133,16 @@ public final class Launcher {
             throws IOException {
         Plan plan = PlanFactory.forExec(spec, IdMapWriters.setgroupsAllowed(spec), environment.helperPid(),
                 environment.heldNamespaces(), cgroupProcsFiles);
-        return launch(spec, plan, false, null, null, new ArrayList<>());
+        return launchProgram(spec, plan, false, null, null, new ArrayList<>());
     }
 
-    private static LaunchedProgram start(SandboxSpec spec, SandboxFilesystem filesystem, Cgroup cgroup,
-            List<Downgrade> downgraded) throws IOException {
-        Plan plan = PlanFactory.forSpec(spec, IdMapWriters.setgroupsAllowed(spec),
-                filesystem == null ? List.of() : filesystem.steps(), cgroup == null ? List.of()
-                        : cgroup.selfJoinFiles().isEmpty() ? cgroup.procsFiles() : cgroup.selfJoinFiles());
-        return launch(spec, plan, spec.has(Namespace.NETWORK) && !spec.has(Namespace.USER), filesystem, cgroup,
-                downgraded);
-    }
-
-    private static LaunchedProgram launch(SandboxSpec spec, Plan plan, boolean newNetworkNamespace,
+    private static LaunchedProgram launchProgram(SandboxSpec spec, Plan plan, boolean newNetworkNamespace,
             SandboxFilesystem filesystem, Cgroup cgroup, List<Downgrade> downgraded) throws IOException {
         ProgramStdio stdio = openStdio(spec);
-        ControlChannel channel;
+        ControlChannel channel = spawnHelper(spec, stdio, newNetworkNamespace);
         try {
-            int[] pair = Posix.socketPair(Posix.SOCK_STREAM, "control socket of a sandbox helper");
-            channel = new ControlChannel(pair[0]);
-            try {
-                ResidentLauncher.spawn(pair[1], stdio.passed(), newNetworkNamespace);
-            } finally {
-                Posix.closeQuietly(pair[1]);
-                stdio.closePassed();
-            }
-        } catch (IOException | RuntimeException e) {
-            stdio.closePassed();
-            stdio.closeStreams();
-            throw new SandboxStartException("Cannot run program \"" + spec.programName() + "\" in a sandbox: "
-                    + e.getMessage(), "helper", "", 0);
-        }
-        try {
-            LaunchedProgram launched = await(spec, plan, channel, stdio, filesystem, cgroup, downgraded);
-            launched.watchExit();
-            return launched;
+            long helperPid = sendPlan(plan, channel);
+            return started(spec, plan, channel, helperPid, stdio, filesystem, cgroup, downgraded);
         } catch (IOException | RuntimeException e) {
             channel.awaitClosed(); // the helper has killed the sandbox and exits: wait so that nothing is left
             channel.close();
@@ -141,9 +151,49 @@ public final class Launcher {
         }
     }
 
-    /** Sends the plan and reads the helper's reports until the program runs or a step failed. */
-    private static LaunchedProgram await(SandboxSpec spec, Plan plan, ControlChannel channel, ProgramStdio stdio,
+    private static ReadyLaunch launchReady(SandboxSpec spec, Plan plan, boolean newNetworkNamespace,
             SandboxFilesystem filesystem, Cgroup cgroup, List<Downgrade> downgraded) throws IOException {
+        ControlChannel channel = spawnHelper(spec, ProgramStdio.none(), newNetworkNamespace);
+        try {
+            long helperPid = sendPlan(plan, channel);
+            awaitReport(Wire.REPORT_READY, spec, plan, channel, downgraded);
+            return new ReadyLaunch(spec, plan, channel, helperPid, filesystem, cgroup, downgraded);
+        } catch (IOException | RuntimeException e) {
+            channel.awaitClosed();
+            channel.close();
+            throw e;
+        }
+    }
+
+    /**
+     * Has the resident launcher fork a sandbox helper with {@code stdio} (whose passed ends are closed here once it
+     * has them) and returns the JVM's end of its control socket.
+     */
+    private static ControlChannel spawnHelper(SandboxSpec spec, ProgramStdio stdio, boolean newNetworkNamespace)
+            throws IOException {
+        try {
+            int[] pair = Posix.socketPair(Posix.SOCK_STREAM, "control socket of a sandbox helper");
+            ControlChannel channel = new ControlChannel(pair[0]);
+            try {
+                ResidentLauncher.spawn(pair[1], stdio.passed(), newNetworkNamespace);
+            } catch (IOException | RuntimeException e) {
+                channel.close();
+                throw e;
+            } finally {
+                Posix.closeQuietly(pair[1]);
+                stdio.closePassed();
+            }
+            return channel;
+        } catch (IOException | RuntimeException e) {
+            stdio.closePassed();
+            stdio.closeStreams();
+            throw new SandboxStartException("Cannot run program \"" + spec.programName() + "\" in a sandbox: "
+                    + e.getMessage(), "helper", "", 0);
+        }
+    }
+
+    /** Sends the plan and returns the helper's pid, from its greeting. */
+    private static long sendPlan(Plan plan, ControlChannel channel) throws IOException {
         IOException unsent = null;
         try {
             channel.send(plan.encode()); // queued in the socket while the launcher forks the helper
@@ -154,14 +204,30 @@ public final class Launcher {
         if (unsent != null && helperPid != 0) {
             throw unsent;
         }
+        return helperPid;
+    }
+
+    /** Reads the helper's reports until the program runs, and watches for its end from then on. */
+    static LaunchedProgram started(SandboxSpec spec, Plan plan, ControlChannel channel, long helperPid,
+            ProgramStdio stdio, SandboxFilesystem filesystem, Cgroup cgroup, List<Downgrade> downgraded)
+            throws IOException {
+        ControlChannel.Report report = awaitReport(Wire.REPORT_STARTED, spec, plan, channel, downgraded);
+        LaunchedProgram launched = new LaunchedProgram(helperPid, channel, stdio, report.value(), filesystem, cgroup,
+                downgraded, report.detail());
+        launched.watchExit();
+        return launched;
+    }
+
+    /** Reads the helper's reports, adding its downgrades, until {@code expected}; a failure report is thrown. */
+    private static ControlChannel.Report awaitReport(int expected, SandboxSpec spec, Plan plan,
+            ControlChannel channel, List<Downgrade> downgraded) throws IOException {
         ControlChannel.Report report = channel.readReport();
         while (report.type() == Wire.REPORT_DOWNGRADED) {
             downgraded.add(StartFailures.downgradeFromReport(plan, report));
             report = channel.readReport();
         }
-        if (report.type() == Wire.REPORT_STARTED) {
-            return new LaunchedProgram(helperPid, channel, stdio, report.value(), filesystem, cgroup, downgraded,
-                    report.detail());
+        if (report.type() == expected) {
+            return report;
         }
         if (report.type() == Wire.REPORT_FAILED) {
             throw StartFailures.fromReport(spec, plan, report);
@@ -170,7 +236,7 @@ public final class Launcher {
     }
 
     /** The program's redirects (an environment's init has no stdio: /dev/null). */
-    private static ProgramStdio openStdio(SandboxSpec spec) throws IOException {
+    static ProgramStdio openStdio(SandboxSpec spec) throws IOException {
         if (spec.isEnvironment()) {
             return ProgramStdio.none();
         }

@@ -28,6 +28,22 @@ public record Plan(List<Op> ops) {
         }
     }
 
+    /**
+     * This plan for a ready sandbox: set up ahead of its start, its child waits, before anything of the program's
+     * phase, for the program's stdin, stdout and stderr ({@link ReadyLaunch#start()}).
+     */
+    Plan readied() {
+        int first = ops.get(0).type() == OpType.JOIN_NAMESPACES ? 1 : 0;
+        Op clone = ops.get(first);
+        if (clone.num1() != 0) {
+            throw new IllegalArgumentException("only a program's plan can be readied, not " + clone);
+        }
+        List<Op> readied = new ArrayList<>(ops);
+        readied.set(first, new Op(clone.type(), clone.num0(), PlanFactory.CLONE_READY, clone.strings(),
+                clone.subject(), clone.bestEffortFor()));
+        return new Plan(readied);
+    }
+
     public Op step(int index) {
         return ops.get(index);
     }

@@ -32,6 +32,8 @@ public final class PlanFactory {
     static final long MS_PRIVATE = 0x40000;
     /** helper.h CLONE_ENVIRONMENT: init holds the namespaces with no program of its own. */
     static final long CLONE_ENVIRONMENT = 1;
+    /** helper.h CLONE_READY: set up ahead, the child waits for the program's stdio before it goes on to exec. */
+    static final long CLONE_READY = 2;
     private static final Op MAKE_MOUNTS_PRIVATE =
             new Op(OpType.MOUNT, MS_REC | MS_PRIVATE, 0, List.of("", "/", "", ""), "/");
     /** Each spec's {@link SpecSteps}, kept while the spec is in use (a spec is equal only to itself). */

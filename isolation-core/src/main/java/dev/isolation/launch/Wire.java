@@ -3,12 +3,14 @@ package dev.isolation.launch;
 /** Constants of the protocol between the JVM and the native helper; helper.h holds the same numbers. */
 final class Wire {
     static final int MAGIC = 0x49534F4C; // "ISOL"
-    static final int VERSION = 2;
+    static final int VERSION = 3;
 
     static final int REPORT_STARTED = 1;
     static final int REPORT_FAILED = 2;
     static final int REPORT_EXITED = 3;
     static final int REPORT_DOWNGRADED = 4;
+    /** A ready sandbox is set up and waits for {@link #COMMAND_GO}. */
+    static final int REPORT_READY = 5;
 
     /** Or'ed into an operation's type: its failure is reported as a downgrade and setup goes on. */
     static final int OP_FLAG_BEST_EFFORT = 0x10000;
@@ -21,6 +23,8 @@ final class Wire {
 
     static final int COMMAND_KILL = 1;
     static final int COMMAND_TERMINATE = 2;
+    /** A ready sandbox starts: the command comes with the program's stdin, stdout and stderr attached. */
+    static final int COMMAND_GO = 3;
 
     /** The request to the resident launcher: fork a sandbox helper for the four descriptors attached. */
     static final int REQUEST_SANDBOX = 1;

@@ -8,6 +8,7 @@ import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.SecureRandom;
 import java.util.HexFormat;
+import java.util.List;
 import java.util.Set;
 
 /**
@@ -23,6 +24,9 @@ public record SandboxDirectory(Path path) {
             PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwxr-xr-x"));
     /** What overlayfs makes in its work directory at each mount, and leaves there (empty) after it. */
     private static final String OVERLAY_WORK_SUBDIRECTORY = "work";
+    /** What a volatile overlay leaves in its work directory (kernel docs, overlayfs "Volatile mount"), deepest first. */
+    private static final List<String> VOLATILE_MARKERS = List.of("work/incompat/volatile/dirty",
+            "work/incompat/volatile", "work/incompat");
 
     /**
      * Creates a fresh directory under {@code parent}, with {@code upper} and {@code work} in it for an overlay root
@@ -72,6 +76,9 @@ public record SandboxDirectory(Path path) {
     boolean removeIfEmpty(RootMode mode) {
         try {
             if (mode == RootMode.OVERLAY) {
+                for (String marker : VOLATILE_MARKERS) {
+                    Files.deleteIfExists(work().resolve(marker));
+                }
                 Files.deleteIfExists(work().resolve(OVERLAY_WORK_SUBDIRECTORY));    // not there if never mounted
                 Files.delete(work());
             }
