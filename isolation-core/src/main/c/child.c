@@ -222,7 +222,11 @@ void child_main(const struct plan *plan, struct child_channels ch, enum child_ro
         int rc = op_run_setup(op);
         if (rc < 0) step_failed(op, rc, ch.error_fd, i);
     }
-    if (clone_op_of(plan)->num[1] == CLONE_READY) await_stdio(ch);
+    /* A ready sandbox waits for its stdio: as the program itself when init would fork it (forked ahead, so that a
+     * start does not wait for the fork), else here, as what becomes the program. */
+    int ready = clone_op_of(plan)->num[1] == CLONE_READY;
+    if (ready) warm_program(plan);
+    if (ready && role != CHILD_IS_INIT) await_stdio(ch);
     if (role == CHILD_IS_ENVIRONMENT) {
         /* set up, and nothing to run: init hands its namespaces to the helper (it stays not dumpable, so nothing can
          * open them from /proc), EOF on the error pipe tells the helper, and init then holds the namespaces */
@@ -240,7 +244,14 @@ void child_main(const struct plan *plan, struct child_channels ch, enum child_ro
     if (role == CHILD_IS_REAPER && prctl(PR_SET_CHILD_SUBREAPER, 1) < 0) fail(ch.error_fd, 0, errno, "PR_SET_CHILD_SUBREAPER");
     pid_t program = fork();
     if (program < 0) fail(ch.error_fd, 0, errno, "fork of the program by init");
-    if (program == 0) become_program(plan, ch);
+    if (program == 0) {
+        if (ready) {
+            char hello = 'R'; /* our pid, in the credentials the helper's end adds: it raises our priority too */
+            if (send(ch.sync_fd, &hello, 1, MSG_NOSIGNAL) != 1) fail(ch.error_fd, 0, errno, "credentials");
+            await_stdio(ch);
+        }
+        become_program(plan, ch);
+    }
     close(ch.error_fd);
     close_passed_fds(plan);
     run_init(program, ch.sync_fd, role == CHILD_IS_INIT);

@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -57,6 +58,7 @@ struct sandbox {
     int child_done;      /* the child has been reaped, with this status and usage: */
     int child_status;
     struct rusage child_usage;
+    int niced;           /* a ready sandbox set up at the lowest priority, raised again when it starts */
     int exit_reported;   /* REPORT_EXITED was sent (as soon as init said nothing of the sandbox runs any more) */
 };
 
@@ -223,6 +225,14 @@ static void hand_over_stdio(struct sandbox *s) {
     int stdio[3];
     int received = receive_with_fds(s->control_fd, &command, sizeof command, stdio, 3);
     if (received < 0) abort_start(s, 0, errno == EPIPE ? ECANCELED : errno, "ready sandbox discarded");
+    /* init forked the program ahead, and it sent its pid before it said it was ready */
+    pid_t program = s->pid_namespace ? receive_program_pid(s->sync_fd) : s->child;
+    if (program <= 0) abort_start(s, 0, EPROTO, "pid of the ready program");
+    if (s->niced && received == 3 && command == COMMAND_GO) {
+        if (setpriority(PRIO_PROCESS, 0, 0) < 0 || setpriority(PRIO_PROCESS, (id_t)s->child, 0) < 0
+            || setpriority(PRIO_PROCESS, (id_t)program, 0) < 0)
+            abort_start(s, 0, errno, "priority of the ready sandbox");
+    }
     int sent = received == 3 && command == COMMAND_GO ? send_with_fds(s->sync_fd, 'S', stdio, 3) : -1;
     int err = received == 3 && command == COMMAND_GO ? errno : ECANCELED;
     for (int i = 0; i < received; i++) close(stdio[i]);
@@ -393,6 +403,10 @@ static int serve_sandbox(int control_fd, int ready_network_fd) {
     if (host_proc < 0) abort_start(&s, -1, errno, "/proc");
     struct plan plan;
     if (plan_read(s.control_fd, &plan) < 0) abort_start(&s, -1, errno, "plan");
+    /* A ready sandbox is set up while other sandboxes start and end: at the lowest priority, so that it takes the CPUs
+     * only when they would idle. Only where the priority can be raised again when it starts (CAP_SYS_NICE). */
+    if (clone_op_of(&plan)->num[1] == CLONE_READY && may_raise_priority() && setpriority(PRIO_PROCESS, 0, 19) == 0)
+        s.niced = 1;
 
     sigset_t set;
     sigemptyset(&set);

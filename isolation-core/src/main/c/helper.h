@@ -169,9 +169,11 @@ int place_passed_fds(const struct plan *plan);
 void close_passed_fds(const struct plan *plan);
 void close_cgroup_fds(const struct plan *plan);
 void join_cgroups_by_child(const struct plan *plan, int error_fd);
+void warm_program(const struct plan *plan);
 
 /* security.c */
 int security_op(const struct op *op);
+int may_raise_priority(void);
 
 /* root.c */
 int root_op(const struct op *op);

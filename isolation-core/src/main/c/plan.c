@@ -1,5 +1,6 @@
 /* Reading the plan and running its operations. One function per phase, one switch each. */
 #define _GNU_SOURCE
+#include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <net/if.h>
@@ -15,6 +16,7 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "helper.h"
@@ -382,21 +384,37 @@ int op_run_setup(const struct op *op) {
     }
 }
 
-/* execve along a search path, like execvpe but with the path the plan gives (the sandbox's PATH, not ours). */
-static int exec_program(const struct op *op) {
-    const char *file = op->str[0];
-    const char *search = op->str[1];
-    size_t argc = (size_t)op->num[0], envc = (size_t)op->num[1];
-    char **argv = calloc(argc + 1, sizeof *argv);
-    char **envp = calloc(envc + 1, sizeof *envp);
-    if (!argv || !envp) return -1;
-    memcpy(argv, op->str + 2, argc * sizeof *argv);
-    memcpy(envp, op->str + 2 + argc, envc * sizeof *envp);
-    if (strchr(file, '/') || !*search) {
-        execve(file, argv, envp);
-        return -1;
+/* Opens and reads a regular file's ELF headers, so that its lookup (through an overlay: several layers) and its
+ * first pages are cached when it is exec'd; returns its PT_INTERP (the dynamic loader) in interp, or "". */
+static int warm_file(const char *path, char *interp, size_t interp_size) {
+    struct stat st;
+    *interp = 0;
+    if (stat(path, &st) < 0 || !S_ISREG(st.st_mode)) return -1; /* never open a FIFO or a device */
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0) return -1;
+    Elf64_Ehdr header;
+    if (pread(fd, &header, sizeof header, 0) == (ssize_t)sizeof header && !memcmp(header.e_ident, ELFMAG, SELFMAG)
+        && header.e_ident[EI_CLASS] == ELFCLASS64 && header.e_phentsize == sizeof(Elf64_Phdr) && header.e_phnum < 64) {
+        for (int i = 0; i < header.e_phnum; i++) {
+            Elf64_Phdr segment;
+            if (pread(fd, &segment, sizeof segment, (off_t)(header.e_phoff + (uint64_t)i * sizeof segment))
+                != (ssize_t)sizeof segment) break;
+            if (segment.p_type != PT_INTERP || segment.p_filesz == 0 || segment.p_filesz >= interp_size) continue;
+            if (pread(fd, interp, segment.p_filesz, (off_t)segment.p_offset) == (ssize_t)segment.p_filesz)
+                interp[segment.p_filesz - 1] = 0;
+            break;
+        }
     }
-    int first_error = 0;
+    close(fd);
+    return 0;
+}
+
+/* Each place the program may be, in the order exec_program tries them: the file itself when it names a path (or
+ * there is no search path), else each directory of the search path ("" is "."), until try_one returns 0 (found:
+ * returns 0) or -1 (gives up: returns -1); returns 1 when no place is left. */
+static int for_each_place(const char *file, const char *search, int (*try_one)(const char *path, void *context),
+                          void *context) {
+    if (strchr(file, '/') || !*search) return try_one(file, context) == 0 ? 0 : -1;
     char path[4096];
     for (const char *dir = search; ; ) {
         const char *end = strchrnul(dir, ':');
@@ -406,14 +424,58 @@ static int exec_program(const struct op *op) {
             memcpy(path, dir, dir_len);
             path[dir_len] = '/';
             strcpy(path + dir_len + 1, file);
-            execve(path, argv, envp);
-            if (errno != ENOENT && errno != ENOTDIR && errno != EACCES) return -1;
-            if (errno == EACCES && !first_error) first_error = EACCES;
+            int tried = try_one(path, context);
+            if (tried <= 0) return tried;
         }
-        if (!*end) break;
+        if (!*end) return 1;
         dir = end + 1;
     }
-    errno = first_error ? first_error : ENOENT;
+}
+
+#define INTERP_SIZE 256
+
+static int warm_place(const char *path, void *interp) {
+    return warm_file(path, interp, INTERP_SIZE) == 0 ? 0 : 1;
+}
+
+/* In a ready sandbox, before it waits: finds the program as exec_program will, and reads its headers and its dynamic
+ * loader's, so that the exec at the start finds them cached. Only looks; what it finds changes nothing. */
+void warm_program(const struct plan *plan) {
+    const struct op *op = &plan->ops[plan->count - 1];
+    if (op->type != OP_EXEC) return;
+    char interp[INTERP_SIZE] = "", unused[INTERP_SIZE];
+    if (for_each_place(op->str[0], op->str[1], warm_place, interp) == 0 && *interp)
+        warm_file(interp, unused, sizeof unused);
+}
+
+struct exec_attempt {
+    char **argv;
+    char **envp;
+    int first_error; /* EACCES from a place passed over, reported if nothing is found */
+};
+
+static int exec_place(const char *path, void *context) {
+    struct exec_attempt *attempt = context;
+    execve(path, attempt->argv, attempt->envp);
+    if (errno != ENOENT && errno != ENOTDIR && errno != EACCES) return -1;
+    if (errno == EACCES && !attempt->first_error) attempt->first_error = EACCES;
+    return 1;
+}
+
+/* execve along a search path, like execvpe but with the path the plan gives (the sandbox's PATH, not ours). */
+static int exec_program(const struct op *op) {
+    const char *file = op->str[0];
+    size_t argc = (size_t)op->num[0], envc = (size_t)op->num[1];
+    struct exec_attempt attempt = {.argv = calloc(argc + 1, sizeof(char *)), .envp = calloc(envc + 1, sizeof(char *))};
+    if (!attempt.argv || !attempt.envp) return -1;
+    memcpy(attempt.argv, op->str + 2, argc * sizeof(char *));
+    memcpy(attempt.envp, op->str + 2 + argc, envc * sizeof(char *));
+    if (strchr(file, '/') || !*op->str[1]) {
+        execve(file, attempt.argv, attempt.envp);
+        return -1;
+    }
+    if (for_each_place(file, op->str[1], exec_place, &attempt) < 0) return -1;
+    errno = attempt.first_error ? attempt.first_error : ENOENT;
     return -1;
 }
 

@@ -41,6 +41,14 @@ static int raise_ambient(uint64_t ambient) {
     return 0;
 }
 
+/* Whether this process may raise a priority again once lowered (CAP_SYS_NICE, effective). */
+int may_raise_priority(void) {
+    struct __user_cap_header_struct header = {.version = _LINUX_CAPABILITY_VERSION_3, .pid = 0};
+    struct __user_cap_data_struct data[2];
+    if (syscall(SYS_capget, &header, data) < 0) return 0;
+    return (data[CAP_SYS_NICE / 32].effective >> (CAP_SYS_NICE % 32)) & 1;
+}
+
 /* keep: the bounding, permitted, effective and inheritable sets; ambient: raised in the ambient set. */
 static int set_capabilities(uint64_t keep, uint64_t ambient) {
     /* After a uid change with PR_SET_KEEPCAPS only the permitted set is left: make it effective to drop the rest. */

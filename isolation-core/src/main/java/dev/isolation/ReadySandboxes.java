@@ -1,5 +1,6 @@
 package dev.isolation;
 
+import dev.isolation.launch.BackgroundWork;
 import dev.isolation.launch.Launcher;
 import dev.isolation.launch.ReadyLaunch;
 import java.io.IOException;
@@ -7,6 +8,8 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 
 /**
  * Sandboxes of one spec, set up ahead of their start ({@link SandboxSpec#keepReady(int)}): their namespaces, root,
@@ -29,6 +32,8 @@ import java.util.List;
 public final class ReadySandboxes implements AutoCloseable {
     /** The most sandboxes kept ready for one spec. */
     public static final int MAX_READY = 64;
+    /** How long after a start the next sandbox's setup waits, unless the program has ended sooner. */
+    private static final long GRACE_MILLIS = 10;
     private static final System.Logger LOG = System.getLogger(ReadySandboxes.class.getName());
 
     private final SandboxSpec spec;
@@ -52,6 +57,11 @@ public final class ReadySandboxes implements AutoCloseable {
         this.spec = spec;
         this.effective = Sandbox.withoutMissingNamespaces(spec, missingNamespaces);
         this.count = count;
+        try {
+            Launcher.startResidentLauncher(); // here: the preparer runs at the lowest priority, which it would inherit
+        } catch (IOException e) {
+            LOG.log(System.Logger.Level.DEBUG, "no resident launcher yet; the first start starts one", e);
+        }
         this.preparer = new Thread(this::keepPreparing, "isolation-ready-sandboxes");
         preparer.setDaemon(true);
         preparer.start();
@@ -71,17 +81,28 @@ public final class ReadySandboxes implements AutoCloseable {
             }
             launch = ready.poll();
         }
+        SandboxProcess started = null;
         try {
             if (launch != null) {
                 try {
-                    return new SandboxProcess(launch.start(), effective);
+                    started = new SandboxProcess(launch.start(), effective);
                 } catch (IOException | RuntimeException e) {
                     LOG.log(System.Logger.Level.DEBUG, "a ready sandbox did not start; starting a new one", e);
                 }
             }
-            return Sandbox.start(spec);
+            if (started == null) {
+                started = Sandbox.start(spec);
+            }
+            return started;
         } finally {
-            prepareNext(); // once this start is done, not while it runs: both would want the same CPUs and locks
+            if (started == null) {
+                prepareNext();
+            } else {
+                // not while the program just started begins: both would want the same CPUs and kernel locks
+                CompletableFuture.anyOf(started.onExit(), CompletableFuture.runAsync(() -> { },
+                        CompletableFuture.delayedExecutor(GRACE_MILLIS, TimeUnit.MILLISECONDS)))
+                        .thenRun(this::prepareNext);
+            }
         }
     }
 
@@ -139,6 +160,7 @@ public final class ReadySandboxes implements AutoCloseable {
     }
 
     private void keepPreparing() {
+        BackgroundWork.lowerThisThreadsPriority(); // setting up ahead takes only CPUs that would idle
         while (awaitRoom()) {
             ReadyLaunch launch;
             try {

@@ -5,6 +5,7 @@ import dev.isolation.cgroups.CgroupRemover;
 import dev.isolation.cgroups.ResourceUsage;
 import dev.isolation.fs.ChangeSet;
 import dev.isolation.fs.SandboxFilesystem;
+import dev.isolation.launch.BackgroundWork;
 import dev.isolation.launch.LaunchedProgram;
 import java.io.IOException;
 import java.io.InputStream;
@@ -13,7 +14,6 @@ import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 
 /**
  * A running sandboxed program, as a {@link Process}. Its streams are the program's; {@link #pid()} is the
@@ -26,6 +26,7 @@ public final class SandboxProcess extends Process {
     private final LaunchedProgram launched;
     private final SandboxSpec spec;
     private final CompletableFuture<Outcome> outcome;
+    private Outcome finished; // guarded by this: see finish
     private volatile SandboxFilesystem.Result filesystemResult;
     private volatile IOException filesystemFailure;
     /** The cgroup's usage at the end (empty without a group of its own or its environment's, or if unreadable). */
@@ -56,20 +57,48 @@ public final class SandboxProcess extends Process {
             timedOut.compareAndSet(null, expired);
             launched.kill();
         });
-        this.outcome = launched.onExit().thenApply(exit -> {
-            timeLimits.cancel();
-            programUsage = new ProgramUsage(java.time.Duration.ofNanos(System.nanoTime() - startNanos),
-                    java.time.Duration.ofNanos(exit.userMicros() * 1000),
-                    java.time.Duration.ofNanos(exit.systemMicros() * 1000), exit.maxRssKib() * 1024);
-            Outcome ended = finishCgroup(Outcome.fromWaitStatus(exit.waitStatus()));
-            finishFilesystem();
-            Outcome.TimedOut expired = timedOut.get();
-            if (expired != null) {
-                return expired;
-            }
-            return destroyed ? new Outcome.Destroyed(ended) : ended;
-        });
+        this.outcome = launched.onExit().thenApply(this::finish);
         outcome.whenComplete((ended, failure) -> finishUsage());
+    }
+
+    /**
+     * How the sandbox ended, worked out once (by the pool thread that completes {@link #outcome}, or by a caller of
+     * {@code waitFor} that heard of the end first): usage, cgroup, filesystem, and the limit or kill behind it.
+     */
+    private synchronized Outcome finish(LaunchedProgram.Exit exit) {
+        if (finished != null) {
+            return finished;
+        }
+        timeLimits.cancel();
+        programUsage = new ProgramUsage(java.time.Duration.ofNanos(System.nanoTime() - startNanos),
+                java.time.Duration.ofNanos(exit.userMicros() * 1000),
+                java.time.Duration.ofNanos(exit.systemMicros() * 1000), exit.maxRssKib() * 1024);
+        Outcome ended = finishCgroup(Outcome.fromWaitStatus(exit.waitStatus()));
+        finishFilesystem();
+        Outcome.TimedOut expired = timedOut.get();
+        finished = expired != null ? expired : destroyed ? new Outcome.Destroyed(ended) : ended;
+        return finished;
+    }
+
+    /**
+     * Waits (at most {@code nanos}; forever if negative) for the helper's report of the end and completes the
+     * outcome in this thread, rather than waiting for the pool thread that would: one thread handoff less between
+     * the end and a waiting caller. Returns false on timeout.
+     */
+    private boolean awaitOutcome(long nanos) throws InterruptedException {
+        if (outcome.isDone()) {
+            return true;
+        }
+        LaunchedProgram.Exit exit = launched.awaitReported(nanos);
+        if (exit == null) {
+            return false;
+        }
+        try {
+            outcome.complete(finish(exit));
+        } catch (RuntimeException e) {
+            outcome.completeExceptionally(e);
+        }
+        return true;
     }
 
     /** CPU time so far of the program and all it started: the cgroup's when it has its own, else the process tree's. */
@@ -146,35 +175,52 @@ public final class SandboxProcess extends Process {
     }
 
     /**
-     * After the outcome: reads the final usage of the sandbox's own group, if not read yet (it is only needed for the
-     * outcome after a SIGKILL, to tell an OOM kill), and hands the group to the remover. Off the exit path.
+     * After the outcome: the final usage of the sandbox's own group, if not read yet (it is only needed for the
+     * outcome after a SIGKILL, to tell an OOM kill), is read on the remover's thread, at the lowest priority, just
+     * before it removes the group: neither delays the end, nor whoever waits for it.
      */
     private void finishUsage() {
         Optional<Cgroup> cgroup = launched.cgroup();
         if (cgroup.isPresent() && environmentGroup == null && !finalUsage.isDone()) {
-            readFinalUsageAndRemove(cgroup.get());
+            remove(cgroup.get(), () -> {
+                BackgroundWork.lowerThisThreadsPriority();
+                finalUsage.complete(readUsage(cgroup.get()));
+            });
+        } else {
+            finalUsage.complete(Optional.empty()); // read already, or nothing to read
         }
-        finalUsage.complete(Optional.empty());
     }
 
+    /** After a SIGKILL: the usage is read now (the outcome needs it), then the group is removed off the exit path. */
     private Optional<ResourceUsage> readFinalUsageAndRemove(Cgroup cgroup) {
-        Optional<ResourceUsage> usage;
+        Optional<ResourceUsage> usage = readUsage(cgroup);
+        // queued before the usage is out, so that whoever has the result and then flushes the remover finds it gone
+        remove(cgroup, BackgroundWork::lowerThisThreadsPriority);
+        finalUsage.complete(usage);
+        return usage;
+    }
+
+    private Optional<ResourceUsage> readUsage(Cgroup cgroup) {
         try {
-            usage = Optional.of(cgroup.usage());
+            return Optional.of(cgroup.usage());
         } catch (IOException e) {
             REMOVAL_LOG.log(System.Logger.Level.WARNING, "cannot read the final usage of the cgroup of " + this
                     + ": " + e.getMessage());
-            usage = Optional.empty();
+            return Optional.empty();
         }
-        // the outcome does not wait for the kernel to take the group down; queued before the usage is out, so that
-        // whoever has the result and then flushes the remover finds the group gone
-        CgroupRemover.shared().submit(cgroup).exceptionally(failure -> {
-            REMOVAL_LOG.log(System.Logger.Level.WARNING, "cannot remove the cgroup of " + this
-                    + ": " + failure.getMessage());
-            return null;
-        });
-        finalUsage.complete(usage);
-        return usage;
+    }
+
+    /** Hands the group to the JVM's remover, {@code first} on its thread before the removal. */
+    private void remove(Cgroup cgroup, Runnable first) {
+        try {
+            CgroupRemover.shared().submit(cgroup, first).exceptionally(failure -> {
+                REMOVAL_LOG.log(System.Logger.Level.WARNING, "cannot remove the cgroup of " + this
+                        + ": " + failure.getMessage());
+                return null;
+            });
+        } catch (IllegalStateException closed) { // the JVM is shutting down: what is left is stale for the next one
+            first.run();
+        }
     }
 
     /**
@@ -263,10 +309,11 @@ public final class SandboxProcess extends Process {
     @Override
     public boolean waitFor(long timeout, TimeUnit unit) throws InterruptedException {
         try {
-            outcome.get(timeout, unit);
+            if (!awaitOutcome(Math.max(0, unit.toNanos(timeout)))) {
+                return false;
+            }
+            outcome.get();
             return true;
-        } catch (TimeoutException e) {
-            return false;
         } catch (ExecutionException e) {
             throw new IllegalStateException("collecting the outcome of " + this + " failed", e.getCause());
         }
@@ -275,6 +322,7 @@ public final class SandboxProcess extends Process {
     /** Waits for the program to end and returns how it ended. */
     public Outcome waitForOutcome() throws InterruptedException {
         try {
+            awaitOutcome(-1);
             return outcome.get();
         } catch (ExecutionException e) {
             throw new IllegalStateException("collecting the outcome of " + this + " failed", e.getCause());
@@ -289,7 +337,10 @@ public final class SandboxProcess extends Process {
 
     /** Completes with the outcome and final usage when the sandbox has ended. */
     public CompletableFuture<SandboxResult> result() {
-        return outcome.thenCombine(finalUsage, (ended, usage) -> new SandboxResult(ended, programUsage, usage));
+        // on the exit pool, handed over by the thread that completes the outcome: never on the remover's thread, which
+        // completes the final usage at the lowest priority
+        return outcome.thenApplyAsync(ended -> new SandboxResult(ended, programUsage, finalUsage.join()),
+                LaunchedProgram.completions());
     }
 
     /** Completes with the outcome when the sandbox has ended. */

@@ -71,6 +71,25 @@ class ReadySandboxesTest {
     }
 
     @Test
+    void theProgramRunsAtNormalPriorityThoughItsSandboxWasSetUpAtTheLowest() throws Exception {
+        SandboxSpec spec = Sandbox.builder().allNamespaces().command("/bin/cat").build();
+        try (ReadySandboxes ready = spec.keepReady(1)) {
+            awaitReady(ready, 1);
+            SandboxProcess process = ready.start();
+            assertThat(niceOf(process.pid())).as("the program's nice value").isEqualTo(niceOf(ProcessHandle.current()
+                    .pid()));
+            process.getOutputStream().close();
+            assertThat(process.waitFor()).isZero();
+        }
+    }
+
+    /** The nice value of a process (its main thread), field 19 of /proc/PID/stat. */
+    private static int niceOf(long pid) throws IOException {
+        String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
+        return Integer.parseInt(stat.substring(stat.lastIndexOf(')') + 2).split(" ")[16]);
+    }
+
+    @Test
     void closeEndsTheSandboxesStillWaitingAndLeavesNothing() throws Exception {
         Sandbox.builder().command("/bin/true").start().waitFor(); // the resident launcher exists before "before"
         Set<Long> before = settled(descendants());

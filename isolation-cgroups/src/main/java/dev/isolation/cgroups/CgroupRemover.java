@@ -70,15 +70,41 @@ public final class CgroupRemover implements AutoCloseable {
      * @throws IllegalStateException if this remover is closed
      */
     public CompletableFuture<Void> submit(Cgroup group) {
+        return submit(group, () -> { });
+    }
+
+    /**
+     * Queues {@code first} and then the removal of {@code group}, both on the remover's thread: for what must happen
+     * to the group before it goes (reading its final usage), off the caller's path. If {@code first} throws, the group
+     * is removed all the same and the future completes exceptionally with what it threw; else as
+     * {@link #submit(Cgroup)}'s.
+     *
+     * @throws IllegalStateException if this remover is closed
+     */
+    public CompletableFuture<Void> submit(Cgroup group, Runnable first) {
         Objects.requireNonNull(group, "group");
+        Objects.requireNonNull(first, "first");
         CompletableFuture<Void> removed = new CompletableFuture<>();
         pending.incrementAndGet();
         try {
             thread.execute(() -> {
+                RuntimeException firstFailed = null;
+                try {
+                    first.run();
+                } catch (RuntimeException e) {
+                    firstFailed = e;
+                }
                 try {
                     group.remove();
-                    removed.complete(null);
+                    if (firstFailed != null) {
+                        removed.completeExceptionally(firstFailed);
+                    } else {
+                        removed.complete(null);
+                    }
                 } catch (IOException | RuntimeException e) {
+                    if (firstFailed != null) {
+                        e.addSuppressed(firstFailed);
+                    }
                     removed.completeExceptionally(e);
                 } finally {
                     pending.decrementAndGet();

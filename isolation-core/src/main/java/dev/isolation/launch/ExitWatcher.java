@@ -28,24 +28,34 @@ final class ExitWatcher {
     });
     private volatile int epollFd = -1;
 
-    private record Watched(ControlChannel channel, Consumer<ControlChannel.Report> onEnd) {
+    private record Watched(ControlChannel channel, Consumer<ControlChannel.Report> atOnce,
+            Consumer<ControlChannel.Report> onEnd) {
     }
 
     private ExitWatcher() {
     }
 
     /**
-     * Calls {@code onEnd} once with the helper's exit report, or with null if it ended without one (it was killed),
-     * and closes the channel.
+     * Calls {@code atOnce} and then {@code onEnd} once with the helper's exit report, or with null if it ended
+     * without one (it was killed), and closes the channel. {@code atOnce} runs on the watcher's own thread, as soon as
+     * the report is read: it must only hand the report over (wake a waiting thread), never block or run stages;
+     * {@code onEnd} runs on a pool thread.
      */
-    static void watch(ControlChannel channel, Consumer<ControlChannel.Report> onEnd) throws IOException {
-        INSTANCE.add(channel, onEnd);
+    static void watch(ControlChannel channel, Consumer<ControlChannel.Report> atOnce,
+            Consumer<ControlChannel.Report> onEnd) throws IOException {
+        INSTANCE.add(new Watched(channel, atOnce, onEnd));
     }
 
-    private void add(ControlChannel channel, Consumer<ControlChannel.Report> onEnd) throws IOException {
+    /** The pool that runs what follows each end (threads named isolation-sandbox-exit, at normal priority). */
+    static java.util.concurrent.Executor completions() {
+        return INSTANCE.completions;
+    }
+
+    private void add(Watched watching) throws IOException {
+        ControlChannel channel = watching.channel();
         int epoll = started();
         long token = tokens.incrementAndGet();
-        watched.put(token, new Watched(channel, onEnd));
+        watched.put(token, watching);
         try {
             Posix.epollAdd(epoll, channel.fd(), token);
         } catch (IOException e) {
@@ -85,6 +95,7 @@ final class ExitWatcher {
         ControlChannel.Report report = readExit(ended.channel());
         Posix.epollRemove(epollFd, ended.channel().fd());
         ended.channel().close();
+        ended.atOnce().accept(report);
         completions.execute(() -> ended.onEnd().accept(report));
     }
 

@@ -10,6 +10,9 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 /**
  * A started sandbox as the launcher hands it over: its sandbox helper (pid, control channel, end), the program's
@@ -25,6 +28,8 @@ public final class LaunchedProgram {
     private final List<Downgrade> downgrades;
     private final String heldNamespaces;
     private final CompletableFuture<Exit> exit = new CompletableFuture<>();
+    /** The same end, completed on the exit watcher's thread; only ever waited on (no stages run on that thread). */
+    private final CompletableFuture<Exit> reported = new CompletableFuture<>();
 
     LaunchedProgram(long helperPid, ControlChannel channel, ProgramStdio stdio, long programPid,
             SandboxFilesystem filesystem, Cgroup cgroup, List<Downgrade> downgrades, String heldNamespaces) {
@@ -40,8 +45,8 @@ public final class LaunchedProgram {
 
     /** Hands the control channel to the exit watcher, which completes {@link #onExit()}. */
     void watchExit() throws IOException {
-        ExitWatcher.watch(channel, report -> {
-            exit.complete(exitOf(report));
+        ExitWatcher.watch(channel, report -> reported.complete(exitOf(report)), report -> {
+            exit.complete(reported.join());
             stdio.processExited(); // after: a reader holding a stream (orphans keep its pipe open) never delays the end
         });
     }
@@ -91,6 +96,30 @@ public final class LaunchedProgram {
     /** Whether the sandbox helper has not reported the end yet. */
     public boolean isAlive() {
         return !exit.isDone();
+    }
+
+    /**
+     * Waits until the helper has reported the end, at most {@code nanos} (forever if negative); null if it has not
+     * by then. Sooner than {@link #onExit()}, which completes on a pool thread after it: this one is completed by the
+     * exit watcher's own thread, so that a caller waiting for the end does not wait for a second thread too.
+     */
+    public Exit awaitReported(long nanos) throws InterruptedException {
+        try {
+            return nanos < 0 ? reported.get() : reported.get(nanos, TimeUnit.NANOSECONDS);
+        } catch (TimeoutException e) {
+            return null;
+        } catch (ExecutionException e) {
+            throw new IllegalStateException("the end of the sandbox helper " + helperPid + " was not read", e);
+        }
+    }
+
+    /**
+     * The pool that runs what follows sandboxes' ends: for stages that should not run on whichever thread completes
+     * their input (a background thread at the lowest priority, say). Call it from a thread of normal priority: the
+     * pool's threads are made by the threads that hand it work.
+     */
+    public static java.util.concurrent.Executor completions() {
+        return ExitWatcher.completions();
     }
 
     /** Completes when the sandbox has ended, with the program's end as its helper reported it. */

@@ -49,6 +49,14 @@ public final class Launcher {
         return withResources(spec, downgrades, true, Launcher::launchReady);
     }
 
+    /**
+     * Starts the resident launcher now, from the calling thread, unless it runs: for a caller about to have a
+     * background thread (at the lowest priority, which a launcher it started would inherit) prepare sandboxes.
+     */
+    public static void startResidentLauncher() throws IOException {
+        ResidentLauncher.ensureRunning();
+    }
+
     /** What is done with a sandbox's plan and resources, which are released if it throws. */
     private interface Launch<T> {
         T launch(SandboxSpec spec, Plan plan, boolean newNetworkNamespace, SandboxFilesystem filesystem,

@@ -90,6 +90,10 @@ final class Posix {
 
     private static native String strerror(int errno);
 
+    private static native int gettid();
+
+    private static native int setpriority(int which, int who, int priority) throws LastErrorException;
+
     /** The C library's text for {@code errno}. */
     static String errorText(int errno) {
         return strerror(errno);
@@ -252,6 +256,19 @@ final class Posix {
                     }
                 }
             }
+        }
+    }
+
+    /**
+     * Gives the calling thread the lowest priority (nice 19; on Linux a thread's nice value is its own): for work
+     * that should only take CPUs that would idle. Returns false if the kernel refused.
+     */
+    static boolean lowerThisThreadsPriority() {
+        try {
+            setpriority(0 /* PRIO_PROCESS: with a thread id, that thread */, gettid(), 19);
+            return true;
+        } catch (LastErrorException e) {
+            return false;
         }
     }
 

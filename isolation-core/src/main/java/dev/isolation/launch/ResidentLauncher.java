@@ -74,7 +74,15 @@ final class ResidentLauncher {
         return launcher != null && launcher.process.isAlive() ? launcher : replace(launcher);
     }
 
+    /** Starts the launcher now unless it runs: from a thread whose priority the launcher should have. */
+    static void ensureRunning() throws IOException {
+        running();
+    }
+
     private static ResidentLauncher replace(ResidentLauncher dead) throws IOException {
+        if (BackgroundWork.isLowered()) { // it would inherit the lowest priority, and every sandbox with it
+            throw new IOException("the resident launcher is not running, and a background thread does not start it");
+        }
         synchronized (STARTING) {
             ResidentLauncher launcher = current;
             if (launcher != null && launcher != dead && launcher.process.isAlive()) {
